@@ -1,0 +1,104 @@
+//! The bytes of a callback request, as bbb-webhooks sends them.
+//!
+//! Body: `application/x-www-form-urlencoded`, exactly three fields in this order:
+//! `domain=<server domain>&event=<"[" + event JSON + "]">&timestamp=<ms>` with WHATWG form
+//! encoding (`A–Z a–z 0–9 * - . _` kept, space → `+`, everything else `%XX`). The part before
+//! the timestamp is the same for every hook and every retry of an event, so it is built once
+//! ([`BodyPrefix`]) and the timestamp — when the delivery started — is appended per delivery.
+
+use crate::checksum::{callback_checksum, url_with_checksum, Algorithm};
+
+/// The `Content-Type` bbb-webhooks sends (no space before `charset`).
+pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=UTF-8";
+
+/// `domain=…&event=…&timestamp=` for one event, ready for a timestamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyPrefix(String);
+
+impl BodyPrefix {
+    /// Builds the prefix from the server domain and the event's JSON text (one event; it is
+    /// wrapped in a one-element array as bbb-webhooks does).
+    pub fn new(domain: &str, event_json: &str) -> Self {
+        let mut s = String::with_capacity(domain.len() + event_json.len() * 2 + 40);
+        s.push_str("domain=");
+        s.extend(form_urlencoded::byte_serialize(domain.as_bytes()));
+        s.push_str("&event=");
+        s.push_str("%5B");
+        s.extend(form_urlencoded::byte_serialize(event_json.as_bytes()));
+        s.push_str("%5D");
+        s.push_str("&timestamp=");
+        BodyPrefix(s)
+    }
+
+    /// The full body for a delivery started at `timestamp_ms`.
+    pub fn body(&self, timestamp_ms: u64) -> String {
+        let mut s = String::with_capacity(self.0.len() + 14);
+        s.push_str(&self.0);
+        s.push_str(itoa(timestamp_ms).as_str());
+        s
+    }
+
+    /// The prefix text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn itoa(n: u64) -> String {
+    n.to_string()
+}
+
+/// How a callback proves it comes from the BBB server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authentication<'a> {
+    /// `checksum` query parameter over URL + body + secret (bbb-webhooks' default).
+    Checksum {
+        /// The shared secret.
+        secret: &'a str,
+        /// The hook checksum algorithm.
+        algorithm: Algorithm,
+    },
+    /// `Authorization: Bearer <token>` and no checksum (bbb-webhooks' `auth2_0`).
+    Bearer,
+}
+
+/// The URL to call: `url` itself in bearer mode, else with its `checksum` parameter.
+pub fn target_url(url: &str, body: &str, auth: Authentication<'_>) -> String {
+    match auth {
+        Authentication::Checksum { secret, algorithm } => {
+            url_with_checksum(url, &callback_checksum(algorithm, url, body, secret))
+        }
+        Authentication::Bearer => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_body_bytes() {
+        let event = r#"{"data":{"type":"event","id":"meeting-ended","attributes":{"meeting":{"internal-meeting-id":"8043c8452ae9830aac14c517adff3839dbd9228f-1698771157700","external-meeting-id":"random-9019868"}},"event":{"ts":1698771310215}}}"#;
+        let body = BodyPrefix::new("bbb.example.com", event).body(1698771310216);
+        assert_eq!(body, "domain=bbb.example.com&event=%5B%7B%22data%22%3A%7B%22type%22%3A%22event%22%2C%22id%22%3A%22meeting-ended%22%2C%22attributes%22%3A%7B%22meeting%22%3A%7B%22internal-meeting-id%22%3A%228043c8452ae9830aac14c517adff3839dbd9228f-1698771157700%22%2C%22external-meeting-id%22%3A%22random-9019868%22%7D%7D%2C%22event%22%3A%7B%22ts%22%3A1698771310215%7D%7D%7D%5D&timestamp=1698771310216");
+        assert_eq!(body.len(), 377);
+        let url = target_url(
+            "https://app.example.com/bbb/hooks",
+            &body,
+            Authentication::Checksum {
+                secret: "8cd8ef52e8e101574e400365b55e11a6",
+                algorithm: Algorithm::Sha1,
+            },
+        );
+        assert_eq!(
+            url,
+            "https://app.example.com/bbb/hooks?checksum=430b811b665b83f5da7f07869dff2dd5220599ca"
+        );
+    }
+
+    #[test]
+    fn form_encoding_is_whatwg() {
+        let body = BodyPrefix::new("a b", "~!'()*-._é").body(1);
+        assert_eq!(body, "domain=a+b&event=%5B%7E%21%27%28%29*-._%C3%A9%5D&timestamp=1");
+    }
+}
