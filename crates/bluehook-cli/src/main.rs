@@ -1,0 +1,104 @@
+//! The `bluehook` command: a thin shell over the engine.
+//!
+//! `bluehook serve` loads the configuration (TOML file and/or bbb-webhooks' environment
+//! variables), sets up logging, starts the [`bluehook_engine::Engine`] and stops it
+//! gracefully on SIGINT or SIGTERM.
+
+use anyhow::{Context, Result};
+use bluehook_core::config::{Config, LogFormat};
+use bluehook_engine::Engine;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "bluehook", version, about = "BigBlueButton webhooks relay, compatible with bbb-webhooks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the relay: Redis ingest, the BBB hooks API and callback delivery.
+    Serve {
+        /// TOML configuration file (environment variables override it).
+        #[arg(long, short, env = "BLUEHOOK_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Print the effective configuration (secrets hidden) and exit.
+    Config {
+        /// TOML configuration file (environment variables override it).
+        #[arg(long, short, env = "BLUEHOOK_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+fn load_config(path: Option<&PathBuf>) -> Result<Config> {
+    let mut config = match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read configuration file {}", p.display()))?;
+            Config::from_toml(&text).with_context(|| format!("in {}", p.display()))?
+        }
+        None => Config::default(),
+    };
+    config.apply_env(|name| std::env::var(name).ok())?;
+    config.validate()?;
+    Ok(config)
+}
+
+fn init_logging(config: &Config) {
+    let level = match config.log_level.as_str() {
+        // bbb-webhooks' pino levels that tracing does not have.
+        "fatal" => "error",
+        "silent" => "off",
+        other => other,
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { config } => {
+            let config = load_config(config.as_ref())?;
+            init_logging(&config);
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let engine = Engine::start(config).await?;
+                shutdown_signal().await;
+                tracing::info!("shutting down");
+                engine.shutdown().await;
+                Ok(())
+            })
+        }
+        Command::Config { config } => {
+            let config = load_config(config.as_ref())?;
+            println!("{config:#?}");
+            Ok(())
+        }
+    }
+}

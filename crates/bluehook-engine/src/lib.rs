@@ -1,0 +1,241 @@
+//! # bluehook-engine
+//!
+//! The running Bluehook relay. [`Engine::start`] takes a validated [`Config`] and brings up,
+//! for every BBB server:
+//!
+//! ```text
+//!   Redis ──ingest──▶ relay (translate + mappings) ──▶ dispatch ──▶ one worker per hook ──▶ URL
+//!                                                         ▲
+//!   BBB hooks API (create / destroy / list) ──────────────┘        store (SQLite): hooks, mappings
+//! ```
+//!
+//! - [`ingest`]: one Redis subscriber per server, reconnecting with backoff.
+//! - [`relay`]: one task per server that owns its ID mappings and handles messages in order.
+//! - [`dispatch`]: the server's hooks and the fan-out of each event to their queues.
+//! - [`deliver`]: per-hook workers — one request in flight, in order, retries, removal.
+//! - [`api`]: the checksum-protected BBB hooks API.
+//! - [`store`]: the SQLite file that keeps hooks and mappings across restarts.
+//!
+//! Every task is tracked; [`Engine::shutdown`] cancels one token and waits for all of them.
+
+pub mod api;
+pub mod deliver;
+pub mod dispatch;
+pub mod ingest;
+pub mod relay;
+pub mod stats;
+pub mod store;
+
+use bluehook_core::config::Config;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use bluehook_core;
+use dispatch::Dispatcher;
+use ingest::RawMessage;
+use stats::{ServerStats, StatsSnapshot};
+use store::Store;
+
+/// The engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The configuration is not usable.
+    #[error(transparent)]
+    Config(#[from] bluehook_core::config::ConfigError),
+    /// The database could not be opened or read.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// A listener could not bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Client(#[from] deliver::ClientError),
+    /// No data directory could be chosen.
+    #[error("no data directory: set data_dir or BLUEHOOK_DATA_DIR (HOME is not set)")]
+    NoDataDir,
+}
+
+/// Messages waiting for a server's relay before ingest slows down.
+const INBOX_CAPACITY: usize = 65_536;
+
+/// One server's running parts.
+struct ServerRuntime {
+    dispatcher: Arc<Dispatcher>,
+    stats: Arc<ServerStats>,
+    inbox: mpsc::Sender<RawMessage>,
+}
+
+/// A running engine.
+pub struct Engine {
+    servers: HashMap<String, ServerRuntime>,
+    default_server: String,
+    api_addr: SocketAddr,
+    data_dir: PathBuf,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+}
+
+/// The data directory: configured, else `$XDG_DATA_HOME/bluehook`, else `~/.local/share/bluehook`.
+pub fn data_dir(config: &Config) -> Result<PathBuf, EngineError> {
+    if let Some(d) = &config.data_dir {
+        return Ok(d.clone());
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return Ok(PathBuf::from(x).join("bluehook"));
+    }
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).ok_or(EngineError::NoDataDir)?;
+    Ok(PathBuf::from(home).join(".local/share/bluehook"))
+}
+
+impl Engine {
+    /// Opens the store, starts every server's relay, ingest and hook workers, and the API.
+    pub async fn start(config: Config) -> Result<Engine, EngineError> {
+        config.validate()?;
+        // Both rustls back-ends may be compiled in; pick one explicitly (first caller wins).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let data_dir = data_dir(&config)?;
+        let store = Arc::new(Store::open_in(&data_dir)?);
+        let ctx = Arc::new(deliver::DeliveryContext::new(config.delivery.clone())?);
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+
+        let mut servers = HashMap::new();
+        for server in &config.servers {
+            let server = Arc::new(server.clone());
+            let stats = Arc::new(ServerStats::default());
+            let dispatcher = Dispatcher::start(
+                server.clone(),
+                store.clone(),
+                ctx.clone(),
+                stats.clone(),
+                tracker.clone(),
+                cancel.child_token(),
+            )?;
+            let (inbox, rx) = mpsc::channel(INBOX_CAPACITY);
+            let relay = relay::Relay {
+                server: server.name.clone(),
+                dispatcher: dispatcher.clone(),
+                stats: stats.clone(),
+                store: store.clone(),
+                mappings: store.mappings(&server.name)?,
+                mapping_timeout: Duration::from_millis(config.mappings.timeout_ms),
+                cleanup_interval: Duration::from_millis(config.mappings.cleanup_interval_ms),
+            };
+            tracker.spawn(relay.run(rx, cancel.child_token()));
+            if !server.redis_url.is_empty() {
+                let source = ingest::Source {
+                    server: server.name.clone(),
+                    url: server.redis_url.expose().to_owned(),
+                    channels: server.channels.clone(),
+                };
+                tracker.spawn(ingest::run(source, inbox.clone(), stats.clone(), cancel.child_token()));
+            }
+            servers.insert(
+                server.name.clone(),
+                ServerRuntime {
+                    dispatcher,
+                    stats,
+                    inbox,
+                },
+            );
+        }
+
+        let state = Arc::new(api::ApiState {
+            servers: servers
+                .iter()
+                .map(|(name, s)| (name.clone(), s.dispatcher.clone()))
+                .collect(),
+            default_server: config.servers[0].name.clone(),
+            supported: config.api.supported_checksum_algorithms.clone(),
+        });
+        let addr = format!("{}:{}", config.api.bind, config.api.port);
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|source| EngineError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+        let api_addr = listener.local_addr().map_err(|source| EngineError::Bind { addr, source })?;
+        let api_cancel = cancel.child_token();
+        tracker.spawn(async move {
+            let served = axum::serve(listener, api::router(state))
+                .with_graceful_shutdown(api_cancel.cancelled_owned())
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "BBB hooks API stopped");
+            }
+        });
+        tracing::info!(api = %api_addr, data_dir = %data_dir.display(), servers = config.servers.len(), "Bluehook started");
+
+        Ok(Engine {
+            servers,
+            default_server: config.servers[0].name.clone(),
+            api_addr,
+            data_dir,
+            cancel,
+            tracker,
+        })
+    }
+
+    /// Where the BBB hooks API listens.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+
+    /// The data directory in use.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    /// The name of the default server.
+    pub fn default_server(&self) -> &str {
+        &self.default_server
+    }
+
+    /// Counters of a server.
+    pub fn stats(&self, server: &str) -> Option<StatsSnapshot> {
+        self.servers.get(server).map(|s| s.stats.snapshot())
+    }
+
+    /// The hooks of a server.
+    pub fn hooks(&self, server: &str) -> Option<Vec<bluehook_core::hook::Hook>> {
+        self.servers.get(server).map(|s| s.dispatcher.list())
+    }
+
+    /// Feeds a raw message to a server's relay as if it came from Redis (the simulator uses
+    /// this when no Redis is configured). Waits while the relay's inbox is full.
+    pub async fn inject(&self, server: &str, channel: &str, payload: bytes::Bytes) -> bool {
+        match self.servers.get(server) {
+            Some(s) => s
+                .inbox
+                .send(RawMessage {
+                    channel: Arc::from(channel),
+                    payload,
+                })
+                .await
+                .is_ok(),
+            None => false,
+        }
+    }
+
+    /// Stops everything: ingest, relays (which save their mappings), workers and the API.
+    /// Deliveries still queued in memory are dropped (counted in `dropped`).
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
+        tracing::info!("Bluehook stopped");
+    }
+}

@@ -1,0 +1,262 @@
+//! The SQLite file that keeps hooks and ID mappings across restarts.
+//!
+//! One file (`bluehook.sqlite3` in the data dir), WAL mode, versioned migrations. The API
+//! writes a hook when it is created or destroyed; the relay writes a server's mappings as a
+//! snapshot when they changed (every cleanup interval and at shutdown). Calls are short and
+//! synchronous behind a mutex; nothing here is on the per-event delivery path.
+
+use bluehook_core::hook::Hook;
+use bluehook_core::mapping::{Mappings, MeetingMapping, UserMapping};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// A store operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused (corrupt, read-only, locked…).
+    #[error("database {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// A stored row does not decode.
+    #[error("database {path}: stored {what} does not decode: {source}")]
+    Decode {
+        /// The database file.
+        path: PathBuf,
+        /// What was being read.
+        what: &'static str,
+        /// The JSON error.
+        source: serde_json::Error,
+    },
+    /// The data directory cannot be made.
+    #[error("data directory {path}: {source}")]
+    Dir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Schema steps, applied in order; the index + 1 is the `user_version` after each.
+const MIGRATIONS: &[&str] = &[
+    // 1: hooks and mapping snapshots
+    "CREATE TABLE hooks (
+        server TEXT NOT NULL,
+        id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        hook TEXT NOT NULL,
+        PRIMARY KEY (server, id)
+     );
+     CREATE TABLE mapping_snapshots (
+        server TEXT PRIMARY KEY,
+        saved_at INTEGER NOT NULL,
+        meetings TEXT NOT NULL,
+        users TEXT NOT NULL
+     );",
+];
+
+/// The database.
+pub struct Store {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) `bluehook.sqlite3` in `dir` and migrates it.
+    pub fn open_in(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        Self::open(&dir.join("bluehook.sqlite3"))
+    }
+
+    /// Opens (creating if needed) the database file at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let err = |source| StoreError::Sqlite {
+            path: path.to_owned(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
+        for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            conn.execute_batch(&format!(
+                "BEGIN; {step} PRAGMA user_version = {}; COMMIT;",
+                i + 1
+            ))
+            .map_err(err)?;
+        }
+        Ok(Store {
+            path: path.to_owned(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn sqlite(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Saves (or replaces) a hook of `server`.
+    pub fn save_hook(&self, server: &str, hook: &Hook) -> Result<(), StoreError> {
+        let json = serde_json::to_string(hook).expect("hooks serialize");
+        self.conn()
+            .execute(
+                "INSERT INTO hooks (server, id, created_at, seq, hook)
+                 VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM hooks), ?4)
+                 ON CONFLICT (server, id) DO UPDATE SET hook = excluded.hook",
+                params![server, hook.id, bluehook_core::now_ms() as i64, json],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(())
+    }
+
+    /// Deletes a hook; returns whether it existed.
+    pub fn delete_hook(&self, server: &str, id: &str) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM hooks WHERE server = ?1 AND id = ?2", params![server, id])
+            .map_err(|e| self.sqlite(e))?;
+        Ok(n > 0)
+    }
+
+    /// The hooks of `server`, in creation order.
+    pub fn hooks(&self, server: &str) -> Result<Vec<Hook>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT hook FROM hooks WHERE server = ?1 ORDER BY seq")
+            .map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([server], |r| r.get::<_, String>(0))
+            .map_err(|e| self.sqlite(e))?;
+        rows.map(|row| {
+            let text = row.map_err(|e| self.sqlite(e))?;
+            serde_json::from_str(&text).map_err(|source| StoreError::Decode {
+                path: self.path.clone(),
+                what: "hook",
+                source,
+            })
+        })
+        .collect()
+    }
+
+    /// Replaces the stored mappings of `server`.
+    pub fn save_mappings(&self, server: &str, mappings: &Mappings) -> Result<(), StoreError> {
+        let meetings: Vec<(&String, &MeetingMapping)> = mappings.meetings().collect();
+        let users: Vec<(&String, &UserMapping)> = mappings.users().collect();
+        let meetings = serde_json::to_string(&meetings).expect("mappings serialize");
+        let users = serde_json::to_string(&users).expect("mappings serialize");
+        self.conn()
+            .execute(
+                "INSERT INTO mapping_snapshots (server, saved_at, meetings, users) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (server) DO UPDATE SET saved_at = excluded.saved_at,
+                    meetings = excluded.meetings, users = excluded.users",
+                params![server, bluehook_core::now_ms() as i64, meetings, users],
+            )
+            .map_err(|e| self.sqlite(e))?;
+        Ok(())
+    }
+
+    /// The stored mappings of `server` (empty when none were saved).
+    pub fn mappings(&self, server: &str) -> Result<Mappings, StoreError> {
+        let row: Option<(String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT meetings, users FROM mapping_snapshots WHERE server = ?1",
+                [server],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.sqlite(e))?;
+        let mut out = Mappings::new();
+        if let Some((meetings, users)) = row {
+            let decode = |source| StoreError::Decode {
+                path: self.path.clone(),
+                what: "mappings",
+                source,
+            };
+            let meetings: Vec<(String, MeetingMapping)> =
+                serde_json::from_str(&meetings).map_err(decode)?;
+            let users: Vec<(String, UserMapping)> = serde_json::from_str(&users).map_err(decode)?;
+            for (id, m) in meetings {
+                out.add_meeting(&id, m.external, m.last_activity_ms);
+            }
+            for (id, u) in users {
+                out.add_user(&id, u);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn hooks_and_mappings_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open_in(dir.path()).unwrap();
+            let mut a = Hook::new("a".into(), "http://a".into());
+            a.event_ids = Some(vec!["user-joined".into()]);
+            store.save_hook("s", &a).unwrap();
+            store.save_hook("s", &Hook::new("b".into(), "http://b".into())).unwrap();
+            store.save_hook("other", &Hook::new("c".into(), "http://c".into())).unwrap();
+            assert!(store.delete_hook("s", "b").unwrap());
+            assert!(!store.delete_hook("s", "b").unwrap());
+            let mut m = Mappings::new();
+            m.add_meeting("int", json!("ext"), 5);
+            m.add_user(
+                "u",
+                UserMapping {
+                    external: json!("e"),
+                    meeting: "int".into(),
+                    user: serde_json::Map::new(),
+                },
+            );
+            store.save_mappings("s", &m).unwrap();
+        }
+        let store = Store::open_in(dir.path()).unwrap();
+        let hooks = store.hooks("s").unwrap();
+        assert_eq!(hooks.len(), 1);
+        assert_eq!(hooks[0].event_ids, Some(vec!["user-joined".to_string()]));
+        let m = store.mappings("s").unwrap();
+        assert_eq!(m.meeting("int").unwrap().external, json!("ext"));
+        assert_eq!(m.user("u").unwrap().meeting, "int");
+        assert_eq!(store.mappings("none").unwrap().meeting_count(), 0);
+    }
+
+    #[test]
+    fn a_corrupt_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bluehook.sqlite3");
+        std::fs::write(&path, b"this is not a database, just text that is long enough").unwrap();
+        let err = Store::open(&path).unwrap_err().to_string();
+        assert!(err.contains("bluehook.sqlite3"), "{err}");
+    }
+}
