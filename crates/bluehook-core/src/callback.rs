@@ -99,6 +99,9 @@ mod tests {
     #[test]
     fn form_encoding_is_whatwg() {
         let body = BodyPrefix::new("a b", "~!'()*-._é").body(1);
-        assert_eq!(body, "domain=a+b&event=%5B%7E%21%27%28%29*-._%C3%A9%5D&timestamp=1");
+        assert_eq!(
+            body,
+            "domain=a+b&event=%5B%7E%21%27%28%29*-._%C3%A9%5D&timestamp=1"
+        );
     }
 }

@@ -249,7 +249,13 @@ mod tests {
         for t in targets {
             assert_eq!(query_for_checksum(&t), CREATE_QUERY, "target {t}");
             assert_eq!(
-                verify_api("hooks/create", &t, &[sum.to_owned()], SECRET, &Algorithm::ALL),
+                verify_api(
+                    "hooks/create",
+                    &t,
+                    &[sum.to_owned()],
+                    SECRET,
+                    &Algorithm::ALL
+                ),
                 Ok(Algorithm::Sha1)
             );
         }
@@ -259,13 +265,22 @@ mod tests {
     fn rejections() {
         let t = "/bigbluebutton/api/hooks/list?checksum=abc";
         let all = &Algorithm::ALL;
-        assert_eq!(verify_api("hooks/list", t, &[], SECRET, all), Err(ChecksumError::Missing));
+        assert_eq!(
+            verify_api("hooks/list", t, &[], SECRET, all),
+            Err(ChecksumError::Missing)
+        );
         assert_eq!(
             verify_api("hooks/list", t, &["".into()], SECRET, all),
             Err(ChecksumError::Missing)
         );
         assert_eq!(
-            verify_api("hooks/list", t, &["a".repeat(40), "b".repeat(40)], SECRET, all),
+            verify_api(
+                "hooks/list",
+                t,
+                &["a".repeat(40), "b".repeat(40)],
+                SECRET,
+                all
+            ),
             Err(ChecksumError::Missing)
         );
         assert_eq!(
@@ -274,7 +289,13 @@ mod tests {
         );
         let good = "e3be0bff005eb253a8bf5ae738388f054523081c";
         assert_eq!(
-            verify_api("hooks/list", t, &[good.into()], SECRET, &[Algorithm::Sha256]),
+            verify_api(
+                "hooks/list",
+                t,
+                &[good.into()],
+                SECRET,
+                &[Algorithm::Sha256]
+            ),
             Err(ChecksumError::Unsupported(Algorithm::Sha1))
         );
         assert_eq!(
@@ -282,7 +303,10 @@ mod tests {
             Err(ChecksumError::Mismatch)
         );
         let lone = format!("/bigbluebutton/api/hooks/list?checksum={good}");
-        assert_eq!(verify_api("hooks/list", &lone, &[good.into()], SECRET, all), Ok(Algorithm::Sha1));
+        assert_eq!(
+            verify_api("hooks/list", &lone, &[good.into()], SECRET, all),
+            Ok(Algorithm::Sha1)
+        );
     }
 
     #[test]
@@ -301,9 +325,21 @@ mod tests {
 
     #[test]
     fn checksum_is_appended_as_bbb_webhooks_does() {
-        assert_eq!(url_with_checksum("http://h/cb", "x"), "http://h/cb?checksum=x");
-        assert_eq!(url_with_checksum("http://h/cb?a=1", "x"), "http://h/cb?a=1&checksum=x");
-        assert_eq!(url_with_checksum("http://h/cb?", "x"), "http://h/cb?&checksum=x");
-        assert_eq!(url_with_checksum("http://h/y#frag", "x"), "http://h/y?checksum=x#frag");
+        assert_eq!(
+            url_with_checksum("http://h/cb", "x"),
+            "http://h/cb?checksum=x"
+        );
+        assert_eq!(
+            url_with_checksum("http://h/cb?a=1", "x"),
+            "http://h/cb?a=1&checksum=x"
+        );
+        assert_eq!(
+            url_with_checksum("http://h/cb?", "x"),
+            "http://h/cb?&checksum=x"
+        );
+        assert_eq!(
+            url_with_checksum("http://h/y#frag", "x"),
+            "http://h/y?checksum=x#frag"
+        );
     }
 }

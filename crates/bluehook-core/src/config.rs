@@ -128,8 +128,9 @@ impl Default for ApiConfig {
 }
 
 /// bbb-webhooks' default retry schedule (ms): 13 attempts over about five minutes.
-pub const DEFAULT_RETRY_INTERVALS_MS: [u64; 12] =
-    [100, 500, 1000, 2000, 4000, 8000, 10000, 30000, 60000, 60000, 60000, 60000];
+pub const DEFAULT_RETRY_INTERVALS_MS: [u64; 12] = [
+    100, 500, 1000, 2000, 4000, 8000, 10000, 30000, 60000, 60000, 60000, 60000,
+];
 
 /// Callback delivery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -302,12 +303,18 @@ impl Config {
             self.api.bind = v;
         }
         if let Some((n, v)) = get("SERVER_PORT") {
-            self.api.port = v.trim().parse().map_err(|_| env_err(n, "expected a port number"))?;
+            self.api.port = v
+                .trim()
+                .parse()
+                .map_err(|_| env_err(n, "expected a port number"))?;
         }
         if let Some((n, v)) = get("SUPPORTED_CHECKSUM_ALGORITHMS") {
             self.api.supported_checksum_algorithms = string_list(n, &v)?
                 .iter()
-                .map(|a| a.parse().map_err(|e: crate::checksum::UnknownAlgorithm| env_err(n, &e.to_string())))
+                .map(|a| {
+                    a.parse()
+                        .map_err(|e: crate::checksum::UnknownAlgorithm| env_err(n, &e.to_string()))
+                })
                 .collect::<Result<_, _>>()?;
         }
         if let Some((n, v)) = get("REQUEST_TIMEOUT") {
@@ -335,8 +342,9 @@ impl Config {
             server.bearer_auth = boolean(n, &v)?;
         }
         if let Some((n, v)) = get("HOOK_CHECKSUM_ALGORITHM") {
-            server.hook_checksum_algorithm =
-                v.parse().map_err(|e: crate::checksum::UnknownAlgorithm| env_err(n, &e.to_string()))?;
+            server.hook_checksum_algorithm = v
+                .parse()
+                .map_err(|e: crate::checksum::UnknownAlgorithm| env_err(n, &e.to_string()))?;
         }
         if let Some((n, v)) = get("INCLUDE_EVENTS") {
             server.include_events = string_list(n, &v)?;
@@ -345,8 +353,12 @@ impl Config {
             server.exclude_events = string_list(n, &v)?;
         }
         if let Some((n, v)) = get("PERMANENT_HOOKS") {
-            server.permanent_hooks = serde_json::from_str(&v)
-                .map_err(|e| env_err(n, &format!("expected a JSON array of {{\"url\":…,\"getRaw\":…}}: {e}")))?;
+            server.permanent_hooks = serde_json::from_str(&v).map_err(|e| {
+                env_err(
+                    n,
+                    &format!("expected a JSON array of {{\"url\":…,\"getRaw\":…}}: {e}"),
+                )
+            })?;
         }
         if let Some((n, v)) = get("BLUEHOOK_REDIS_CHANNELS") {
             server.channels = string_list(n, &v)?;
@@ -376,7 +388,10 @@ impl Config {
         let mut names = std::collections::HashSet::new();
         for s in &self.servers {
             if s.name.is_empty()
-                || !s.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                || !s
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
                 return Err(ConfigError::Invalid(format!(
                     "server name {:?}: use letters, digits, '-' and '_'",
@@ -384,7 +399,10 @@ impl Config {
                 )));
             }
             if !names.insert(s.name.as_str()) {
-                return Err(ConfigError::Invalid(format!("server name {:?} is used twice", s.name)));
+                return Err(ConfigError::Invalid(format!(
+                    "server name {:?} is used twice",
+                    s.name
+                )));
             }
             if s.secret.is_empty() {
                 return Err(ConfigError::Invalid(format!(
@@ -419,7 +437,9 @@ fn env_err(name: &'static str, problem: &str) -> ConfigError {
 }
 
 fn number(name: &'static str, v: &str) -> Result<u64, ConfigError> {
-    v.trim().parse().map_err(|_| env_err(name, "expected a number of milliseconds"))
+    v.trim()
+        .parse()
+        .map_err(|_| env_err(name, "expected a number of milliseconds"))
 }
 
 fn boolean(name: &'static str, v: &str) -> Result<bool, ConfigError> {
@@ -436,7 +456,10 @@ fn string_list(name: &'static str, v: &str) -> Result<Vec<String>, ConfigError> 
     if v.starts_with('[') {
         serde_json::from_str(v).map_err(|_| env_err(name, "expected a JSON array of strings"))
     } else {
-        Ok(v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+        Ok(v.split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect())
     }
 }
 
@@ -446,18 +469,28 @@ fn redis_url_with(
     port: Option<&str>,
     password: Option<&str>,
 ) -> Result<String, ConfigError> {
-    let base = if base.is_empty() { "redis://127.0.0.1:6379" } else { base };
+    let base = if base.is_empty() {
+        "redis://127.0.0.1:6379"
+    } else {
+        base
+    };
     let mut url = url::Url::parse(base)
         .map_err(|e| ConfigError::Invalid(format!("redis_url does not parse: {e}")))?;
     if let Some(h) = host {
-        url.set_host(Some(h)).map_err(|_| env_err("REDIS_HOST", "not a host name"))?;
+        url.set_host(Some(h))
+            .map_err(|_| env_err("REDIS_HOST", "not a host name"))?;
     }
     if let Some(p) = port {
-        let p: u16 = p.trim().parse().map_err(|_| env_err("REDIS_PORT", "expected a port number"))?;
-        url.set_port(Some(p)).map_err(|_| env_err("REDIS_PORT", "cannot set a port"))?;
+        let p: u16 = p
+            .trim()
+            .parse()
+            .map_err(|_| env_err("REDIS_PORT", "expected a port number"))?;
+        url.set_port(Some(p))
+            .map_err(|_| env_err("REDIS_PORT", "cannot set a port"))?;
     }
     if let Some(pw) = password {
-        url.set_password(Some(pw)).map_err(|_| env_err("REDIS_PASSWORD", "cannot set a password"))?;
+        url.set_password(Some(pw))
+            .map_err(|_| env_err("REDIS_PASSWORD", "cannot set a password"))?;
     }
     Ok(url.to_string())
 }
@@ -481,8 +514,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -497,7 +532,10 @@ mod tests {
             ("REDIS_PASSWORD", "p@ss"),
             ("SERVER_BIND_IP", "0.0.0.0"),
             ("SERVER_PORT", "3015"),
-            ("PERMANENT_HOOKS", r#"[{"url":"http://a/cb","getRaw":true}]"#),
+            (
+                "PERMANENT_HOOKS",
+                r#"[{"url":"http://a/cb","getRaw":true}]"#,
+            ),
             ("HOOK_CHECKSUM_ALGORITHM", "sha256"),
             ("SUPPORTED_CHECKSUM_ALGORITHMS", "sha1,sha256"),
             ("INCLUDE_EVENTS", r#"["user-joined"]"#),
@@ -516,7 +554,10 @@ mod tests {
         assert_eq!(s.permanent_hooks[0].url, "http://a/cb");
         assert!(s.permanent_hooks[0].get_raw);
         assert_eq!(s.hook_checksum_algorithm, Algorithm::Sha256);
-        assert_eq!(c.api.supported_checksum_algorithms, [Algorithm::Sha1, Algorithm::Sha256]);
+        assert_eq!(
+            c.api.supported_checksum_algorithms,
+            [Algorithm::Sha1, Algorithm::Sha256]
+        );
         assert!(s.passes_filters("user-joined"));
         assert!(!s.passes_filters("user-left"));
         assert_eq!(c.delivery.request_timeout_ms, 2500);
@@ -553,7 +594,10 @@ mod tests {
         assert_eq!(c.delivery.retry_intervals_ms, [10, 20]);
         assert_eq!(c.servers[0].permanent_hooks[0].method, Method::Put);
         assert_eq!(c.servers[1].channels.len(), DEFAULT_CHANNELS.len());
-        assert!(!format!("{c:?}").contains("pw@"), "secrets stay out of Debug output");
+        assert!(
+            !format!("{c:?}").contains("pw@"),
+            "secrets stay out of Debug output"
+        );
     }
 
     #[test]
@@ -561,12 +605,18 @@ mod tests {
         let mut c = Config::default();
         let e = c.apply_env(env(&[("BEARER_AUTH", "maybe")])).unwrap_err();
         assert!(e.to_string().contains("BEARER_AUTH"));
-        let e = c.apply_env(env(&[("HOOK_CHECKSUM_ALGORITHM", "md5")])).unwrap_err();
+        let e = c
+            .apply_env(env(&[("HOOK_CHECKSUM_ALGORITHM", "md5")]))
+            .unwrap_err();
         assert!(e.to_string().contains("md5"));
         assert!(Config::from_toml("unknown_key = 1").is_err());
         let mut c = Config::default();
         c.default_server_mut();
-        assert!(c.validate().unwrap_err().to_string().contains("shared secret"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("shared secret"));
     }
 
     #[test]

@@ -111,14 +111,18 @@ impl Hook {
             None => true,
             Some(ids) => {
                 let lower = event_id.to_lowercase();
-                ids.iter().any(|id| *id == lower)
+                ids.contains(&lower)
             }
         }
     }
 
     /// Whether the hook gets an event of the given meeting: global hooks get all; a bound hook
     /// gets the events whose external meeting id is its own (and that belong to a meeting).
-    pub fn wants_meeting(&self, internal_meeting_id: Option<&Value>, external_meeting_id: Option<&Value>) -> bool {
+    pub fn wants_meeting(
+        &self,
+        internal_meeting_id: Option<&Value>,
+        external_meeting_id: Option<&Value>,
+    ) -> bool {
         match &self.meeting_id {
             None => true,
             Some(bound) => {
@@ -164,10 +168,23 @@ impl Params {
             .collect()
     }
 
+    /// Every (name, value) pair, in order.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.0.clone()
+    }
+
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
+}
+
+/// Percent-encodes a query parameter value (form encoding: space as `+`).
+pub fn encode_component(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// A hook as `hooks/create` describes it (its id is chosen when it is stored).
@@ -207,7 +224,10 @@ mod tests {
         assert_eq!(h.meeting_id.as_deref(), Some("m 1"));
         assert_eq!(
             h.event_ids,
-            Some(vec!["user-joined".to_string(), "meeting-created".to_string()])
+            Some(vec![
+                "user-joined".to_string(),
+                "meeting-created".to_string()
+            ])
         );
         assert!(h.get_raw);
         assert_eq!(h.raw_data, "true");
@@ -215,11 +235,20 @@ mod tests {
 
     #[test]
     fn get_raw_values_as_bbb_webhooks_reads_them() {
-        let cases = [("1", true, "1"), ("false", false, "false"), ("null", false, "null"), ("", false, "false")];
+        let cases = [
+            ("1", true, "1"),
+            ("false", false, "false"),
+            ("null", false, "null"),
+            ("", false, "false"),
+        ];
         for (value, raw, shown) in cases {
             let p = Params::parse(&format!("callbackURL=x&getRaw={value}"));
             let h = hook_from_create(&p, false).unwrap();
-            assert_eq!((h.get_raw, h.raw_data.as_str()), (raw, shown), "getRaw={value}");
+            assert_eq!(
+                (h.get_raw, h.raw_data.as_str()),
+                (raw, shown),
+                "getRaw={value}"
+            );
         }
         let p = Params::parse("callbackURL=x&getRaw=yes");
         assert_eq!(

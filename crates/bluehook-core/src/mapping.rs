@@ -173,15 +173,18 @@ impl Mappings {
 
 impl MappingView for Mappings {
     fn external_meeting_id(&self, internal_meeting_id: &Value) -> Option<&Value> {
+        // A mapping made without an external id yields none (not `null`), as in bbb-webhooks.
         self.meetings
             .get(internal_meeting_id.as_str()?)
             .map(|m| &m.external)
+            .filter(|v| !v.is_null())
     }
 
     fn external_user_id(&self, internal_user_id: &Value) -> Option<&Value> {
         self.users
             .get(internal_user_id.as_str()?)
             .map(|u| &u.external)
+            .filter(|v| !v.is_null())
     }
 
     fn is_guest(&self, internal_user_id: &Value) -> bool {

@@ -52,7 +52,11 @@ pub enum Processed {
 }
 
 /// Translates `raw`, applies its mapping side effects and returns the events to deliver.
-pub fn process(raw: &Value, mappings: &mut Mappings, now_ms: u64) -> Result<Processed, TranslateError> {
+pub fn process(
+    raw: &Value,
+    mappings: &mut Mappings,
+    now_ms: u64,
+) -> Result<Processed, TranslateError> {
     let event = match translate(raw, mappings, now_ms)? {
         Translated::Event(e) => e,
         Translated::Ignored => return Ok(Processed::Ignored),
@@ -61,7 +65,9 @@ pub fn process(raw: &Value, mappings: &mut Mappings, now_ms: u64) -> Result<Proc
     let mut out = Vec::with_capacity(1);
     apply(event, RawPayload::Original, mappings, now_ms, &mut out).map_err(|source| {
         TranslateError::MissingField {
-            name: crate::translate::message_name(raw).unwrap_or_default().to_owned(),
+            name: crate::translate::message_name(raw)
+                .unwrap_or_default()
+                .to_owned(),
             source,
         }
     })?;
@@ -92,7 +98,9 @@ fn apply(
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
-    let id = crate::translate::event_id(&event).unwrap_or_default().to_owned();
+    let id = crate::translate::event_id(&event)
+        .unwrap_or_default()
+        .to_owned();
     if !id.is_empty() && id != "meeting-ended" {
         if let Some(m) = &meeting_id {
             mappings.report_activity(m, now_ms);
@@ -111,7 +119,9 @@ fn apply(
             if let (Some(u), Some(m)) = (user_id(&event), &meeting_id) {
                 let user = attr(&event, &["user"])?;
                 let mapping = UserMapping {
-                    external: get(user, "external-user-id")?.cloned().unwrap_or(Value::Null),
+                    external: get(user, "external-user-id")?
+                        .cloned()
+                        .unwrap_or(Value::Null),
                     meeting: m.clone(),
                     user: user.and_then(Value::as_object).cloned().unwrap_or_default(),
                 };
@@ -130,7 +140,11 @@ fn apply(
         }
         "meeting-screenshare-started" | "meeting-screenshare-stopped" => {
             if let Some(u) = user_id(&event) {
-                mappings.set_user_field(&u, "screenshare", json!(id == "meeting-screenshare-started"));
+                mappings.set_user_field(
+                    &u,
+                    "screenshare",
+                    json!(id == "meeting-screenshare-started"),
+                );
             }
         }
         "user-emoji-changed" => {

@@ -396,7 +396,11 @@ impl Translator<'_> {
     }
 
     /// `mapping || body.extId || ""`.
-    fn external_user_id_or_body(&self, user_id: &Value, body: Option<&Value>) -> Result<Value, TypeError> {
+    fn external_user_id_or_body(
+        &self,
+        user_id: &Value,
+        body: Option<&Value>,
+    ) -> Result<Value, TypeError> {
         let mapped = self.external_user_id(user_id);
         if truthy(mapped) {
             return Ok(mapped.cloned().unwrap_or_default());
@@ -449,7 +453,11 @@ impl Translator<'_> {
                 put(&mut m, "metadata", get(metadata, "metadata")?);
                 put(&mut m, "audioBridge", opt(meeting_prop, "audioBridge"));
                 put(&mut m, "cameraBridge", opt(meeting_prop, "cameraBridge"));
-                put(&mut m, "screenShareBridge", opt(meeting_prop, "screenShareBridge"));
+                put(
+                    &mut m,
+                    "screenShareBridge",
+                    opt(meeting_prop, "screenShareBridge"),
+                );
                 attributes = Map::new();
                 attributes.insert("meeting".into(), Value::Object(m));
             }
@@ -459,7 +467,10 @@ impl Translator<'_> {
                     put(m, "presentation-id", presentation);
                 }
             }
-            Some(n @ ("ScreenshareRtmpBroadcastStartedEvtMsg" | "ScreenshareRtmpBroadcastStoppedEvtMsg")) => {
+            Some(
+                n @ ("ScreenshareRtmpBroadcastStartedEvtMsg"
+                | "ScreenshareRtmpBroadcastStoppedEvtMsg"),
+            ) => {
                 let mut user_id = self.internal_user_id();
                 if user_id.is_null() {
                     let meeting_id = self.internal_meeting_id().cloned().unwrap_or_default();
@@ -521,7 +532,11 @@ impl Translator<'_> {
             }
             Some("user-emoji-changed") => {
                 let none = json!("none");
-                let emoji = or(&[get(body, "emoji")?, get(body, "reactionEmoji")?, Some(&none)]);
+                let emoji = or(&[
+                    get(body, "emoji")?,
+                    get(body, "reactionEmoji")?,
+                    Some(&none),
+                ]);
                 put(&mut user, "emoji", emoji);
             }
             Some("user-raise-hand-changed") => {
@@ -562,14 +577,22 @@ impl Translator<'_> {
         let mut attributes = self.attributes_with_meeting();
         attributes.insert("chat-message".into(), Value::Object(message));
         put(&mut attributes, "chat-id", get(body, "chatId")?);
-        Ok(Some(envelope(self.mapped_id(), attributes, Some(self.now.clone()))))
+        Ok(Some(envelope(
+            self.mapped_id(),
+            attributes,
+            Some(self.now.clone()),
+        )))
     }
 
     fn rap(&self) -> Result<Option<Value>, TypeError> {
         let body = self.body()?;
         let mut attributes = self.attributes_with_meeting();
         put(&mut attributes, "record-id", get(body, "recordId")?);
-        Ok(Some(envelope(self.mapped_id(), attributes, Some(self.now.clone()))))
+        Ok(Some(envelope(
+            self.mapped_id(),
+            attributes,
+            Some(self.now.clone()),
+        )))
     }
 
     fn comp_rap(&self) -> Result<Option<Value>, TypeError> {
@@ -593,9 +616,17 @@ impl Translator<'_> {
         put(&mut attributes, "step-time", get(payload, "step_time")?);
         if id == Some("rap-archive-ended") {
             let recorded = get(payload, "recorded")?;
-            put(&mut attributes, "recorded", or(&[recorded, Some(&json!(false))]));
+            put(
+                &mut attributes,
+                "recorded",
+                or(&[recorded, Some(&json!(false))]),
+            );
             let duration = get(payload, "duration")?;
-            put(&mut attributes, "duration", or(&[duration, Some(&json!(0))]));
+            put(
+                &mut attributes,
+                "duration",
+                or(&[duration, Some(&json!(0))]),
+            );
         }
         let workflow = get(payload, "workflow")?;
         if truthy(workflow) {
@@ -630,7 +661,11 @@ impl Translator<'_> {
         put(&mut pad, "text", get(body, "text")?);
         let mut attributes = self.attributes_with_meeting();
         attributes.insert("pad".into(), Value::Object(pad));
-        Ok(Some(envelope(self.mapped_id(), attributes, Some(self.now.clone()))))
+        Ok(Some(envelope(
+            self.mapped_id(),
+            attributes,
+            Some(self.now.clone()),
+        )))
     }
 
     fn poll(&self) -> Result<Option<Value>, TypeError> {
@@ -680,7 +715,11 @@ impl Translator<'_> {
         let mut attributes = self.attributes_with_meeting();
         attributes.insert("user".into(), Value::Object(user));
         attributes.insert("transcript".into(), Value::Object(transcript));
-        Ok(Some(envelope(self.mapped_id(), attributes, Some(self.now.clone()))))
+        Ok(Some(envelope(
+            self.mapped_id(),
+            attributes,
+            Some(self.now.clone()),
+        )))
     }
 }
 

@@ -47,10 +47,14 @@ impl Failure {
         match self {
             Failure::ChecksumError => "You did not pass the checksum security check.",
             Failure::MissingParamCallbackUrl => "You must specify a callbackURL in the parameters.",
-            Failure::CreateHookError => "An error happened while creating your hook. Check the logs.",
+            Failure::CreateHookError => {
+                "An error happened while creating your hook. Check the logs."
+            }
             Failure::MissingParamHookId => "You must specify a hookID in the parameters.",
             Failure::DestroyMissingHook => "The hook informed was not found.",
-            Failure::DestroyHookError => "An error happened while removing your hook. Check the logs.",
+            Failure::DestroyHookError => {
+                "An error happened while removing your hook. Check the logs."
+            }
             Failure::ListHookError => {
                 "An error happened while listing registered hooks. Check the logs."
             }

@@ -67,7 +67,10 @@ async fn handle(State(state): State<Arc<ApiState>>, request: Request) -> Respons
         return not_found(request.method(), path);
     }
     let method_name = &rest[API_PREFIX.len()..];
-    let call = method_name.strip_suffix('/').unwrap_or(method_name).to_ascii_lowercase();
+    let call = method_name
+        .strip_suffix('/')
+        .unwrap_or(method_name)
+        .to_ascii_lowercase();
     let query = request.uri().query().unwrap_or("");
     let params = Params::parse(query);
     let mut response = match call.as_str() {
@@ -187,8 +190,10 @@ fn ping() -> Response {
 
 fn xml_response(body: String) -> Response {
     let mut r = Response::new(Body::from(body));
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(xml::CONTENT_TYPE));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(xml::CONTENT_TYPE),
+    );
     r
 }
 
@@ -206,11 +211,17 @@ fn not_found(method: &Method, path: &str) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = StatusCode::NOT_FOUND;
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'"),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     r
 }

@@ -204,7 +204,8 @@ impl Worker {
                 );
         }
         let timeout = Duration::from_millis(self.ctx.config.request_timeout_ms);
-        let response = match tokio::time::timeout(timeout, request.body(body.clone()).send()).await {
+        let response = match tokio::time::timeout(timeout, request.body(body.clone()).send()).await
+        {
             Err(_) => return Err(AttemptError::Timeout),
             Ok(Err(e)) if e.is_timeout() => return Err(AttemptError::Timeout),
             Ok(Err(e)) if e.is_connect() => return Err(AttemptError::Connect(error_chain(&e))),

@@ -124,8 +124,12 @@ impl Dispatcher {
                 .as_ref()
                 .map(|ids| ids.iter().map(|i| i.to_lowercase()).collect());
             match self.create(hook)? {
-                Created::New(h) => tracing::info!(server = %self.server.name, hook = %h.id, url = %h.callback_url, "permanent hook created"),
-                Created::Duplicate(h) => tracing::debug!(server = %self.server.name, hook = %h.id, "permanent hook already registered"),
+                Created::New(h) => {
+                    tracing::info!(server = %self.server.name, hook = %h.id, url = %h.callback_url, "permanent hook created")
+                }
+                Created::Duplicate(h) => {
+                    tracing::debug!(server = %self.server.name, hook = %h.id, "permanent hook already registered")
+                }
             }
         }
         Ok(())
@@ -250,8 +254,14 @@ impl Dispatcher {
             ServerStats::inc(&self.stats.filtered);
             return;
         }
-        let internal = opt_path(&out.event, &["data", "attributes", "meeting", "internal-meeting-id"]);
-        let external = opt_path(&out.event, &["data", "attributes", "meeting", "external-meeting-id"]);
+        let internal = opt_path(
+            &out.event,
+            &["data", "attributes", "meeting", "internal-meeting-id"],
+        );
+        let external = opt_path(
+            &out.event,
+            &["data", "attributes", "meeting", "external-meeting-id"],
+        );
         let event_id: Arc<str> = Arc::from(id);
         let mut normalized: Option<Arc<BodyPrefix>> = None;
         let mut raw_body: Option<Arc<BodyPrefix>> = None;
@@ -267,13 +277,19 @@ impl Dispatcher {
                             RawPayload::Original => raw,
                             RawPayload::Event => &out.event,
                         };
-                        Arc::new(BodyPrefix::new(&self.server.domain, &jsjson::to_string(payload)))
+                        Arc::new(BodyPrefix::new(
+                            &self.server.domain,
+                            &jsjson::to_string(payload),
+                        ))
                     })
                     .clone()
             } else {
                 normalized
                     .get_or_insert_with(|| {
-                        Arc::new(BodyPrefix::new(&self.server.domain, &jsjson::to_string(&out.event)))
+                        Arc::new(BodyPrefix::new(
+                            &self.server.domain,
+                            &jsjson::to_string(&out.event),
+                        ))
                     })
                     .clone()
             };

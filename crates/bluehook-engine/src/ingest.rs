@@ -60,7 +60,11 @@ pub async fn run(
     };
     let mut backoff = BACKOFF_START;
     let mut down_since: Option<(Instant, std::time::SystemTime)> = None;
-    let mut channel_names: Vec<Arc<str>> = source.channels.iter().map(|c| Arc::from(c.as_str())).collect();
+    let mut channel_names: Vec<Arc<str>> = source
+        .channels
+        .iter()
+        .map(|c| Arc::from(c.as_str()))
+        .collect();
     channel_names.sort();
     loop {
         let connected = tokio::select! {
@@ -80,7 +84,9 @@ pub async fn run(
                         outage_started = ?at,
                         "Redis subscription restored; messages published during the outage were not received"
                     ),
-                    None => tracing::info!(server = %source.server, url = %shown_url, channels = ?source.channels, "subscribed to Redis"),
+                    None => {
+                        tracing::info!(server = %source.server, url = %shown_url, channels = ?source.channels, "subscribed to Redis")
+                    }
                 }
                 let (mut sink, mut messages) = pubsub.split();
                 let mut keepalive = tokio::time::interval(KEEPALIVE);
@@ -131,7 +137,10 @@ pub async fn run(
     }
 }
 
-async fn subscribe(client: &redis::Client, channels: &[String]) -> redis::RedisResult<redis::aio::PubSub> {
+async fn subscribe(
+    client: &redis::Client,
+    channels: &[String],
+) -> redis::RedisResult<redis::aio::PubSub> {
     let mut pubsub = client.get_async_pubsub().await?;
     if !channels.is_empty() {
         pubsub.subscribe(channels).await?;

@@ -95,7 +95,9 @@ pub fn data_dir(config: &Config) -> Result<PathBuf, EngineError> {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
         return Ok(PathBuf::from(x).join("bluehook"));
     }
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).ok_or(EngineError::NoDataDir)?;
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .ok_or(EngineError::NoDataDir)?;
     Ok(PathBuf::from(home).join(".local/share/bluehook"))
 }
 
@@ -140,7 +142,12 @@ impl Engine {
                     url: server.redis_url.expose().to_owned(),
                     channels: server.channels.clone(),
                 };
-                tracker.spawn(ingest::run(source, inbox.clone(), stats.clone(), cancel.child_token()));
+                tracker.spawn(ingest::run(
+                    source,
+                    inbox.clone(),
+                    stats.clone(),
+                    cancel.child_token(),
+                ));
             }
             servers.insert(
                 server.name.clone(),
@@ -167,7 +174,9 @@ impl Engine {
                 addr: addr.clone(),
                 source,
             })?;
-        let api_addr = listener.local_addr().map_err(|source| EngineError::Bind { addr, source })?;
+        let api_addr = listener
+            .local_addr()
+            .map_err(|source| EngineError::Bind { addr, source })?;
         let api_cancel = cancel.child_token();
         tracker.spawn(async move {
             let served = axum::serve(listener, api::router(state))

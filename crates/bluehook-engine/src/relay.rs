@@ -45,7 +45,8 @@ const LOG_EXCERPT: usize = 200;
 impl Relay {
     /// Handles messages until `cancel`, then saves the mappings.
     pub async fn run(mut self, mut inbox: mpsc::Receiver<RawMessage>, cancel: CancellationToken) {
-        let mut cleanup = tokio::time::interval(self.cleanup_interval.max(Duration::from_millis(10)));
+        let mut cleanup =
+            tokio::time::interval(self.cleanup_interval.max(Duration::from_millis(10)));
         cleanup.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut saved = self.mappings.clone();
         loop {
@@ -74,7 +75,9 @@ impl Relay {
         }
         match self.store.save_mappings(&self.server, &self.mappings) {
             Ok(()) => *saved = self.mappings.clone(),
-            Err(e) => tracing::error!(server = %self.server, error = %e, "could not save ID mappings"),
+            Err(e) => {
+                tracing::error!(server = %self.server, error = %e, "could not save ID mappings")
+            }
         }
     }
 

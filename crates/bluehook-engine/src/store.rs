@@ -90,9 +90,12 @@ impl Store {
             source,
         };
         let conn = Connection::open(path).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(err)?;
@@ -138,7 +141,10 @@ impl Store {
     pub fn delete_hook(&self, server: &str, id: &str) -> Result<bool, StoreError> {
         let n = self
             .conn()
-            .execute("DELETE FROM hooks WHERE server = ?1 AND id = ?2", params![server, id])
+            .execute(
+                "DELETE FROM hooks WHERE server = ?1 AND id = ?2",
+                params![server, id],
+            )
             .map_err(|e| self.sqlite(e))?;
         Ok(n > 0)
     }
@@ -225,8 +231,12 @@ mod tests {
             let mut a = Hook::new("a".into(), "http://a".into());
             a.event_ids = Some(vec!["user-joined".into()]);
             store.save_hook("s", &a).unwrap();
-            store.save_hook("s", &Hook::new("b".into(), "http://b".into())).unwrap();
-            store.save_hook("other", &Hook::new("c".into(), "http://c".into())).unwrap();
+            store
+                .save_hook("s", &Hook::new("b".into(), "http://b".into()))
+                .unwrap();
+            store
+                .save_hook("other", &Hook::new("c".into(), "http://c".into()))
+                .unwrap();
             assert!(store.delete_hook("s", "b").unwrap());
             assert!(!store.delete_hook("s", "b").unwrap());
             let mut m = Mappings::new();
@@ -255,7 +265,11 @@ mod tests {
     fn a_corrupt_file_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bluehook.sqlite3");
-        std::fs::write(&path, b"this is not a database, just text that is long enough").unwrap();
+        std::fs::write(
+            &path,
+            b"this is not a database, just text that is long enough",
+        )
+        .unwrap();
         let err = Store::open(&path).unwrap_err().to_string();
         assert!(err.contains("bluehook.sqlite3"), "{err}");
     }
