@@ -122,6 +122,7 @@ pub async fn run(
                 tracing::warn!(server = %source.server, url = %shown_url, "Redis connection lost; reconnecting");
             }
             Err(e) => {
+                ServerStats::inc(&stats.redis_errors);
                 stats.redis_up.store(false, Ordering::Relaxed);
                 if down_since.is_none() {
                     down_since = Some((Instant::now(), std::time::SystemTime::now()));

@@ -36,6 +36,8 @@ pub struct ServerStats {
     pub hooks_removed: AtomicU64,
     /// Redis (re)connections made.
     pub redis_connects: AtomicU64,
+    /// Failed attempts to connect or subscribe.
+    pub redis_errors: AtomicU64,
     /// Whether the Redis subscription is up now.
     pub redis_up: AtomicBool,
 }
@@ -57,6 +59,7 @@ pub struct StatsSnapshot {
     pub dropped: u64,
     pub hooks_removed: u64,
     pub redis_connects: u64,
+    pub redis_errors: u64,
     pub redis_up: bool,
 }
 
@@ -83,6 +86,7 @@ impl ServerStats {
             dropped: r(&self.dropped),
             hooks_removed: r(&self.hooks_removed),
             redis_connects: r(&self.redis_connects),
+            redis_errors: r(&self.redis_errors),
             redis_up: self.redis_up.load(Ordering::Relaxed),
         }
     }

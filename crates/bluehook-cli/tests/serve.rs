@@ -1,0 +1,131 @@
+//! `bluehook serve` as a user runs it: the built binary, configured only by bbb-webhooks'
+//! environment variables, a real redis-server, events published with `redis-cli`, callbacks
+//! caught by a real HTTP receiver.
+
+use bluehook_core::checksum::Algorithm;
+use bluehook_testkit::{api_url, enc, free_port, get, wait_until, Receiver, RedisServer};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const SECRET: &str = "0d6e4c1f6b3a4d2e9f8a7b6c5d4e3f2a";
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(env: &[(&str, String)], data: &std::path::Path) -> Serve {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bluehook"));
+    cmd.arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BLUEHOOK_DATA_DIR", data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Serve(cmd.spawn().expect("bluehook binary"))
+}
+
+fn redis_cli_publish(port: u16, channel: &str, message: &str) {
+    let out = Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "publish", channel, message])
+        .output()
+        .expect("redis-cli is installed with redis-server");
+    assert!(out.status.success(), "redis-cli: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn drop_in_replacement_with_bbb_webhooks_environment() {
+    let redis = RedisServer::start();
+    let receiver = Receiver::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let permanent = receiver.url("/permanent");
+    let mut child = serve(
+        &[
+            ("SHARED_SECRET", SECRET.into()),
+            ("SERVER_DOMAIN", "bbb.example.org".into()),
+            ("REDIS_HOST", "127.0.0.1".into()),
+            ("REDIS_PORT", redis.port().to_string()),
+            ("SERVER_BIND_IP", "127.0.0.1".into()),
+            ("SERVER_PORT", port.to_string()),
+            ("PERMANENT_HOOKS", format!(r#"[{{"url":"{permanent}","getRaw":false}}]"#)),
+            ("EXCLUDE_EVENTS", r#"["user-left"]"#.into()),
+            ("BEARER_AUTH", "false".into()),
+            ("LOG_LEVEL", "info".into()),
+        ],
+        data.path(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let up = wait_until(WAIT, || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
+    assert!(up, "bluehook serve listens on SERVER_PORT");
+    assert_eq!(get(&format!("{base}/bigbluebutton/api/hooks/ping")).await, "bbb-webhooks API up!");
+    assert!(wait_until(WAIT, || redis.subscribers("from-akka-apps-redis-channel") == 1).await);
+
+    let sha1_url = receiver.url("/sha1-client");
+    let sha256_url = receiver.url("/sha256-client");
+    for (url, alg) in [(&sha1_url, Algorithm::Sha1), (&sha256_url, Algorithm::Sha256)] {
+        let xml = get(&api_url(&base, "create", &format!("callbackURL={}", enc(url)), SECRET, alg)).await;
+        assert!(xml.starts_with("<response><returncode>SUCCESS</returncode><hookID>"), "{xml}");
+    }
+
+    let ended = r#"{"envelope":{"name":"MeetingDestroyedEvtMsg","routing":{"sender":"bbb-apps-akka"},"timestamp":1698771310209},"core":{"header":{"name":"MeetingDestroyedEvtMsg"},"body":{"meetingId":"m-1"}}}"#;
+    redis_cli_publish(redis.port(), "from-akka-apps-redis-channel", ended);
+    let got = receiver.wait_for(3, WAIT).await;
+    for registered in [&permanent, &sha1_url, &sha256_url] {
+        let path = registered.trim_start_matches(&receiver.url(""));
+        let c = got
+            .iter()
+            .find(|c| c.target.starts_with(&format!("{path}?")))
+            .unwrap_or_else(|| panic!("a callback to {path}"));
+        assert_eq!(c.header("content-type"), Some("application/x-www-form-urlencoded;charset=UTF-8"));
+        assert_eq!(c.field("domain").as_deref(), Some("bbb.example.org"));
+        assert_eq!(c.event_id(), "meeting-ended");
+        let checksum = c.target.split_once("?checksum=").unwrap().1;
+        let expected = Algorithm::Sha1.hex_digest(&[registered.as_bytes(), &c.body, SECRET.as_bytes()]);
+        assert_eq!(checksum, expected);
+    }
+
+    // SIGTERM: a clean exit
+    let pid = child.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let mut exited = None;
+    assert!(wait_until(WAIT, || { exited = child.0.try_wait().unwrap(); exited.is_some() }).await);
+    assert!(exited.unwrap().success(), "exit status {exited:?}");
+}
+
+#[tokio::test]
+async fn a_missing_secret_is_a_clear_error() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = serve(&[("SERVER_PORT", free_port().to_string())], data.path());
+    let mut status = None;
+    assert!(wait_until(WAIT, || { status = child.0.try_wait().unwrap(); status.is_some() }).await);
+    assert!(!status.unwrap().success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("SHARED_SECRET"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_corrupt_database_is_a_clear_error() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("bluehook.sqlite3"), vec![b'x'; 4096]).unwrap();
+    let mut child = serve(
+        &[("SHARED_SECRET", SECRET.into()), ("SERVER_PORT", free_port().to_string())],
+        data.path(),
+    );
+    let mut status = None;
+    assert!(wait_until(WAIT, || { status = child.0.try_wait().unwrap(); status.is_some() }).await);
+    assert!(!status.unwrap().success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("bluehook.sqlite3"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
