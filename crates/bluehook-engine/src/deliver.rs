@@ -6,48 +6,34 @@
 //! followed) is 2xx or 401; anything else, a timeout or a connection error is retried after
 //! the configured intervals. When the intervals are used up a permanent hook keeps trying every
 //! `permanent_interval_reset_ms`; any other hook is removed, and its queue with it.
-//! A worker never waits for another hook: queues and tasks are per hook.
+//! A worker never waits for another hook: queues, tasks and connections are per hook.
 
-use bluehook_core::callback::{target_url, Authentication, CONTENT_TYPE};
+use bluehook_core::callback::{target_url, Authentication, CONTENT_TYPE as CALLBACK_CONTENT_TYPE};
 use bluehook_core::config::{DeliveryConfig, ServerConfig};
 use bluehook_core::hook::{Hook, Method};
 use bluehook_core::{now_ms, signature};
 use bytes::Bytes;
+use hyper::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::{Delivery, Dispatcher};
+use crate::http::{self, HttpError};
 use crate::stats::ServerStats;
 
-/// How much of a response body is read (and discarded) so the connection can be reused.
-const RESPONSE_DRAIN_LIMIT: usize = 64 * 1024;
-
-/// What every worker shares: the HTTP client (one connection pool) and the delivery settings.
+/// What every worker shares: the delivery settings.
 #[derive(Debug)]
 pub struct DeliveryContext {
-    /// HTTP/1.1 client with bbb-webhooks' redirect rules.
-    pub client: reqwest::Client,
-    /// Retry schedule, timeout, user agent.
+    /// Retry schedule, timeout, user agent, redirects.
     pub config: DeliveryConfig,
 }
 
-/// The HTTP client could not be built.
-#[derive(Debug, thiserror::Error)]
-#[error("HTTP client: {0}")]
-pub struct ClientError(#[from] reqwest::Error);
-
 impl DeliveryContext {
-    /// Builds the shared client.
-    pub fn new(config: DeliveryConfig) -> Result<Self, ClientError> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .no_proxy()
-            .build()?;
-        Ok(DeliveryContext { client, config })
+    /// Settings for every worker.
+    pub fn new(config: DeliveryConfig) -> Self {
+        DeliveryContext { config }
     }
 }
 
@@ -57,15 +43,12 @@ pub enum AttemptError {
     /// No response headers within the request timeout.
     #[error("timed out")]
     Timeout,
-    /// The connection could not be made.
-    #[error("connection failed: {0}")]
-    Connect(String),
     /// The answer's status counts as failure.
     #[error("HTTP status {0}")]
     Status(u16),
-    /// The request could not be sent (bad URL, bad header, too many redirects…).
-    #[error("request failed: {0}")]
-    Request(String),
+    /// No answer: connection, TLS, URL, header or redirect trouble.
+    #[error(transparent)]
+    Http(#[from] HttpError),
 }
 
 /// The task that sends one hook's callbacks.
@@ -74,7 +57,7 @@ pub struct Worker {
     pub hook: Hook,
     /// Its server: domain, secret, authentication mode.
     pub server: Arc<ServerConfig>,
-    /// Client and settings.
+    /// Settings.
     pub ctx: Arc<DeliveryContext>,
     /// Where outcomes are counted.
     pub stats: Arc<ServerStats>,
@@ -82,11 +65,13 @@ pub struct Worker {
     pub cancel: CancellationToken,
     /// To remove the hook when its retries are used up.
     pub dispatcher: Weak<Dispatcher>,
+    /// The hook's own connection.
+    pub client: http::Client,
 }
 
 impl Worker {
     /// Delivers queued events until the hook goes away or the engine stops.
-    pub async fn run(self, mut queue: mpsc::UnboundedReceiver<Delivery>) {
+    pub async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Delivery>) {
         loop {
             let delivery = tokio::select! {
                 biased;
@@ -114,7 +99,7 @@ impl Worker {
     }
 
     /// Sends one delivery until it succeeds; false when the worker must stop.
-    async fn deliver(&self, delivery: &Delivery) -> bool {
+    async fn deliver(&mut self, delivery: &Delivery) -> bool {
         let started = now_ms();
         let body = delivery.body.body(started);
         let auth = if self.server.bearer_auth {
@@ -130,9 +115,10 @@ impl Worker {
         let body = Bytes::from(body);
         let mut failures = 0usize;
         loop {
+            let cancel = self.cancel.clone();
             let outcome = tokio::select! {
                 biased;
-                _ = self.cancel.cancelled() => return false,
+                _ = cancel.cancelled() => return false,
                 r = self.attempt(&url, &body, started / 1000, &message_id) => r,
             };
             match outcome {
@@ -168,82 +154,55 @@ impl Worker {
 
     /// One HTTP request; the status when it counts as delivered.
     async fn attempt(
-        &self,
+        &mut self,
         url: &str,
         body: &Bytes,
         timestamp_s: u64,
         message_id: &str,
     ) -> Result<u16, AttemptError> {
         let method = match self.hook.method {
-            Method::Post => reqwest::Method::POST,
-            Method::Put => reqwest::Method::PUT,
+            Method::Post => hyper::Method::POST,
+            Method::Put => hyper::Method::PUT,
         };
-        let mut request = self
-            .ctx
-            .client
-            .request(method, url)
-            .header(reqwest::header::ACCEPT, "*/*")
-            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-            .header(reqwest::header::USER_AGENT, &self.ctx.config.user_agent);
-        if self.server.bearer_auth {
-            request = request.header(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {}", self.server.secret.expose()),
-            );
-        }
-        for (name, value) in &self.hook.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
+        let mut headers = self.base_headers()?;
         if let Some(secret) = &self.hook.signing_secret {
-            request = request
-                .header("webhook-id", message_id)
-                .header("webhook-timestamp", timestamp_s.to_string())
-                .header(
-                    "webhook-signature",
-                    signature::sign(secret, message_id, timestamp_s, body),
-                );
-        }
-        let timeout = Duration::from_millis(self.ctx.config.request_timeout_ms);
-        let response = match tokio::time::timeout(timeout, request.body(body.clone()).send()).await
-        {
-            Err(_) => return Err(AttemptError::Timeout),
-            Ok(Err(e)) if e.is_timeout() => return Err(AttemptError::Timeout),
-            Ok(Err(e)) if e.is_connect() => return Err(AttemptError::Connect(error_chain(&e))),
-            Ok(Err(e)) => return Err(AttemptError::Request(error_chain(&e))),
-            Ok(Ok(r)) => r,
-        };
-        let status = response.status();
-        drain(response, timeout).await;
-        if status.is_success() || status.as_u16() == 401 {
-            Ok(status.as_u16())
-        } else {
-            Err(AttemptError::Status(status.as_u16()))
-        }
-    }
-}
-
-/// Reads and discards a bounded part of the body so that the connection can be reused.
-async fn drain(mut response: reqwest::Response, timeout: Duration) {
-    let _ = tokio::time::timeout(timeout, async {
-        let mut read = 0usize;
-        while let Ok(Some(chunk)) = response.chunk().await {
-            read += chunk.len();
-            if read > RESPONSE_DRAIN_LIMIT {
-                break;
+            let signature = signature::sign(secret, message_id, timestamp_s, body);
+            for (name, value) in [
+                ("webhook-id", message_id.to_owned()),
+                ("webhook-timestamp", timestamp_s.to_string()),
+                ("webhook-signature", signature),
+            ] {
+                let (n, v) = http::header(name, &value)?;
+                headers.insert(n, v);
             }
         }
-    })
-    .await;
-}
-
-/// An error with its causes, on one line.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        s.push_str(": ");
-        s.push_str(&cause.to_string());
-        source = cause.source();
+        let timeout = Duration::from_millis(self.ctx.config.request_timeout_ms);
+        match self.client.send(method, url, &headers, body.clone(), timeout).await {
+            Ok(answer) if answer.status.is_success() || answer.status.as_u16() == 401 => {
+                Ok(answer.status.as_u16())
+            }
+            Ok(answer) => Err(AttemptError::Status(answer.status.as_u16())),
+            Err(HttpError::Timeout) => Err(AttemptError::Timeout),
+            Err(e) => Err(e.into()),
+        }
     }
-    s
+
+    /// The headers of every callback of this hook, in bbb-webhooks' order.
+    fn base_headers(&self) -> Result<HeaderMap, HttpError> {
+        let mut h = HeaderMap::with_capacity(6 + self.hook.headers.len());
+        h.insert(ACCEPT, HeaderValue::from_static("*/*"));
+        if self.server.bearer_auth {
+            let bearer = format!("Bearer {}", self.server.secret.expose());
+            let (n, v) = http::header("authorization", &bearer)?;
+            h.insert(n, v);
+        }
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(CALLBACK_CONTENT_TYPE));
+        let (n, v) = http::header("user-agent", &self.ctx.config.user_agent)?;
+        h.insert(n, v);
+        for (name, value) in &self.hook.headers {
+            let (n, v) = http::header(name, value)?;
+            h.append(n, v);
+        }
+        Ok(h)
+    }
 }

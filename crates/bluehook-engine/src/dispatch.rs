@@ -153,6 +153,7 @@ impl Dispatcher {
             stats: self.stats.clone(),
             cancel: cancel.clone(),
             dispatcher: self.me.clone(),
+            client: crate::http::Client::new(self.ctx.config.max_redirects),
         };
         self.tracker.spawn(worker.run(rx));
         self.write().push(Entry {

@@ -21,6 +21,7 @@
 pub mod api;
 pub mod deliver;
 pub mod dispatch;
+pub mod http;
 pub mod ingest;
 pub mod relay;
 pub mod stats;
@@ -59,9 +60,6 @@ pub enum EngineError {
         /// Why.
         source: std::io::Error,
     },
-    /// The HTTP client could not be built.
-    #[error(transparent)]
-    Client(#[from] deliver::ClientError),
     /// No data directory could be chosen.
     #[error("no data directory: set data_dir or BLUEHOOK_DATA_DIR (HOME is not set)")]
     NoDataDir,
@@ -109,7 +107,7 @@ impl Engine {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let data_dir = data_dir(&config)?;
         let store = Arc::new(Store::open_in(&data_dir)?);
-        let ctx = Arc::new(deliver::DeliveryContext::new(config.delivery.clone())?);
+        let ctx = Arc::new(deliver::DeliveryContext::new(config.delivery.clone()));
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
 

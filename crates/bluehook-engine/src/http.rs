@@ -1,0 +1,325 @@
+//! The HTTP/1.1 client of a hook worker: one kept-alive connection per hook, driven inside the
+//! worker's own task.
+//!
+//! A hook has one request in flight at a time, so a pooled client (connection checkout, a
+//! background task per connection, cross-task wake-ups) is overhead without benefit. Each
+//! worker owns a [`Client`] holding its connection to the hook's origin (plain TCP or TLS with
+//! the Mozilla roots) and polls the connection itself while a request is on it. Redirects are
+//! followed as node-fetch follows them (at most `max_redirects`; 301/302 after POST and any
+//! 303 become a GET without body; 307/308 repeat the request; `Authorization` is dropped when
+//! the redirect leaves the origin). A connection the peer closed while idle is replaced
+//! without counting as a failure, as long as the request was not sent on it.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, HOST, LOCATION};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use url::Url;
+
+/// Why a request got no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HttpError {
+    /// The URL is not an absolute http(s) URL.
+    #[error("invalid URL: {0}")]
+    InvalidUrl(String),
+    /// TCP connection (or name resolution) failed.
+    #[error("connection failed: {0}")]
+    Connect(String),
+    /// The TLS handshake failed.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The connection broke while the request was on it.
+    #[error("connection error: {0}")]
+    Io(String),
+    /// No response headers within the timeout.
+    #[error("timed out")]
+    Timeout,
+    /// A header name or value is not valid HTTP.
+    #[error("invalid header: {0}")]
+    Header(String),
+    /// More redirects than allowed, or a redirect without a usable `Location`.
+    #[error("redirect: {0}")]
+    Redirect(String),
+}
+
+/// What came back.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Final status, after redirects.
+    pub status: StatusCode,
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+type Connection = http1::Connection<TokioIo<Box<dyn Io>>, Full<Bytes>>;
+
+/// scheme, host, port
+type Origin = (String, String, u16);
+
+struct Conn {
+    origin: Origin,
+    sender: http1::SendRequest<Full<Bytes>>,
+    driver: Pin<Box<Connection>>,
+}
+
+/// A hook's client: its kept-alive connection and settings.
+pub struct Client {
+    conn: Option<Conn>,
+    max_redirects: usize,
+}
+
+/// How much of a response body is read (and dropped) so that the connection stays usable.
+const DRAIN_LIMIT: usize = 64 * 1024;
+
+fn tls_config() -> Arc<rustls::ClientConfig> {
+    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let roots = rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default TLS versions")
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            Arc::new(config)
+        })
+        .clone()
+}
+
+fn origin_of(url: &Url) -> Result<Origin, HttpError> {
+    let scheme = url.scheme();
+    if scheme != "http" && scheme != "https" {
+        return Err(HttpError::InvalidUrl(format!("unsupported scheme {scheme:?}")));
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| HttpError::InvalidUrl("no host".into()))?
+        .to_owned();
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| HttpError::InvalidUrl("no port".into()))?;
+    Ok((scheme.to_owned(), host, port))
+}
+
+async fn connect(origin: &Origin) -> Result<Conn, HttpError> {
+    let (scheme, host, port) = origin;
+    let host_for_dns = host.trim_start_matches('[').trim_end_matches(']');
+    let tcp = tokio::net::TcpStream::connect((host_for_dns, *port))
+        .await
+        .map_err(|e| HttpError::Connect(e.to_string()))?;
+    let _ = tcp.set_nodelay(true);
+    let io: Box<dyn Io> = if scheme == "https" {
+        let name = rustls::pki_types::ServerName::try_from(host_for_dns.to_owned())
+            .map_err(|e| HttpError::Tls(e.to_string()))?;
+        let tls = tokio_rustls::TlsConnector::from(tls_config())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| HttpError::Tls(e.to_string()))?;
+        Box::new(tls)
+    } else {
+        Box::new(tcp)
+    };
+    let (sender, driver) = http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| HttpError::Io(e.to_string()))?;
+    Ok(Conn {
+        origin: origin.clone(),
+        sender,
+        driver: Box::pin(driver),
+    })
+}
+
+/// Polls `fut` while also driving the connection; an ended connection is an error.
+async fn drive<F: Future>(driver: &mut Pin<Box<Connection>>, fut: F) -> Result<F::Output, HttpError> {
+    tokio::pin!(fut);
+    tokio::select! {
+        biased;
+        out = &mut fut => Ok(out),
+        ended = driver.as_mut() => Err(HttpError::Io(match ended {
+            Ok(()) => "connection closed".to_owned(),
+            Err(e) => e.to_string(),
+        })),
+    }
+}
+
+impl Client {
+    /// A client with no connection yet.
+    pub fn new(max_redirects: usize) -> Self {
+        Client {
+            conn: None,
+            max_redirects,
+        }
+    }
+
+    /// A connection to `origin`: the kept one if it is still open, else a new one.
+    async fn conn_for(&mut self, origin: &Origin) -> Result<&mut Conn, HttpError> {
+        let reusable = match &mut self.conn {
+            Some(c) if c.origin == *origin => {
+                // Let the connection notice a close that happened while it was idle.
+                let finished = futures_util::FutureExt::now_or_never(c.driver.as_mut()).is_some();
+                !finished && !c.sender.is_closed()
+            }
+            _ => false,
+        };
+        if !reusable {
+            self.conn = Some(connect(origin).await?);
+        }
+        Ok(self.conn.as_mut().expect("connection just set"))
+    }
+
+    /// Sends `method url` with `headers` and `body`, following redirects; the whole call must
+    /// produce response headers within `timeout`.
+    pub async fn send(
+        &mut self,
+        method: Method,
+        url: &str,
+        headers: &HeaderMap,
+        body: Bytes,
+        timeout: Duration,
+    ) -> Result<Answer, HttpError> {
+        match tokio::time::timeout(timeout, self.send_following(method, url, headers, body)).await {
+            Ok(r) => r,
+            Err(_) => {
+                // The connection may hold a half-sent request: never reuse it.
+                self.conn = None;
+                Err(HttpError::Timeout)
+            }
+        }
+    }
+
+    async fn send_following(
+        &mut self,
+        mut method: Method,
+        url: &str,
+        headers: &HeaderMap,
+        mut body: Bytes,
+    ) -> Result<Answer, HttpError> {
+        let first = Url::parse(url).map_err(|e| HttpError::InvalidUrl(e.to_string()))?;
+        let first_origin = origin_of(&first)?;
+        let mut current = first;
+        let mut headers = headers.clone();
+        for _ in 0..=self.max_redirects {
+            let (status, location) = self.send_once(&method, &current, &headers, body.clone()).await?;
+            let redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
+            let Some(location) = location.filter(|_| redirect) else {
+                return Ok(Answer { status });
+            };
+            let next = current
+                .join(&location)
+                .map_err(|e| HttpError::Redirect(format!("bad Location {location:?}: {e}")))?;
+            if status == StatusCode::SEE_OTHER || (matches!(status.as_u16(), 301 | 302) && method == Method::POST) {
+                method = Method::GET;
+                body = Bytes::new();
+            }
+            if origin_of(&next)? != first_origin {
+                headers.remove(AUTHORIZATION);
+            }
+            current = next;
+        }
+        Err(HttpError::Redirect(format!("more than {} redirects", self.max_redirects)))
+    }
+}
+
+impl Client {
+    async fn send_once(
+        &mut self,
+        method: &Method,
+        url: &Url,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<(StatusCode, Option<String>), HttpError> {
+        let origin = origin_of(url)?;
+        let target = match url.query() {
+            Some(q) => format!("{}?{}", url.path(), q),
+            None => url.path().to_owned(),
+        };
+        let host = match url.port() {
+            Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_owned(),
+        };
+        let build = |body: Bytes| -> Result<Request<Full<Bytes>>, HttpError> {
+            let mut req = Request::builder()
+                .method(method.clone())
+                .uri(&target)
+                .body(Full::new(body))
+                .map_err(|e| HttpError::InvalidUrl(e.to_string()))?;
+            let h = req.headers_mut();
+            h.insert(HOST, HeaderValue::from_str(&host).map_err(|e| HttpError::Header(e.to_string()))?);
+            // node-fetch keeps Content-Type on the GET after a 303; so do we.
+            for (k, v) in headers {
+                h.append(k.clone(), v.clone());
+            }
+            Ok(req)
+        };
+        // At most one silent reconnect: for a kept connection the peer closed while idle.
+        for fresh in [false, true] {
+            let conn = self.conn_for(&origin).await?;
+            let req = build(body.clone())?;
+            let sent = drive(&mut conn.driver, conn.sender.try_send_request(req)).await?;
+            let response = match sent {
+                Ok(r) => r,
+                Err(mut e) => {
+                    let unsent = e.take_message().is_some();
+                    self.conn = None;
+                    if unsent && !fresh {
+                        continue;
+                    }
+                    return Err(HttpError::Io(e.into_error().to_string()));
+                }
+            };
+            let status = response.status();
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let keep_alive = !response
+                .headers()
+                .get(hyper::header::CONNECTION)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+            let mut body = response.into_body();
+            let mut read = 0usize;
+            let mut complete = false;
+            loop {
+                match drive(&mut conn.driver, body.frame()).await {
+                    Ok(Some(Ok(frame))) => {
+                        if let Some(data) = frame.data_ref() {
+                            read += data.len();
+                        }
+                        if read > DRAIN_LIMIT {
+                            break;
+                        }
+                    }
+                    Ok(None) => {
+                        complete = true;
+                        break;
+                    }
+                    Ok(Some(Err(_))) | Err(_) => break,
+                }
+            }
+            if !complete || !keep_alive {
+                self.conn = None;
+            }
+            return Ok((status, location));
+        }
+        unreachable!("the second pass always returns")
+    }
+}
+
+/// A header for a callback, checked.
+pub fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), HttpError> {
+    let n = HeaderName::from_bytes(name.as_bytes()).map_err(|e| HttpError::Header(format!("{name}: {e}")))?;
+    let v = HeaderValue::from_str(value).map_err(|e| HttpError::Header(format!("{name}: {e}")))?;
+    Ok((n, v))
+}
