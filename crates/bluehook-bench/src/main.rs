@@ -202,6 +202,27 @@ fn wrk_ceiling(port: u16, connections: u32) -> Result<f64> {
         .with_context(|| format!("wrk output: {text}"))
 }
 
+/// Requests/s of the relay's own HTTP client in a tight loop (no Redis, no relay).
+async fn client_ceiling(port: u16) -> Result<f64> {
+    use bluehook_engine::http::Client;
+    let mut client = Client::new(10);
+    let mut headers = hyper::HeaderMap::new();
+    headers.insert(hyper::header::CONTENT_TYPE, "application/x-www-form-urlencoded;charset=UTF-8".parse()?);
+    let body = Bytes::from(format!("domain=bench.example.com&event={}&timestamp=1", enc(&format!("[{}]", chat("ceiling")))));
+    let target = bluehook_engine::http::Target::parse(&format!("http://127.0.0.1:{port}/client"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let checksum = "checksum=0123456789abcdef0123456789abcdef01234567";
+    let n = 20_000;
+    let start = Instant::now();
+    for _ in 0..n {
+        client
+            .send(hyper::Method::POST, &target, Some(checksum), &headers, body.clone(), Duration::from_secs(5))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
@@ -230,6 +251,7 @@ async fn main() -> Result<()> {
 
     let ceiling1 = tokio::task::spawn_blocking(move || wrk_ceiling(port, 1)).await??;
     let ceiling10 = tokio::task::spawn_blocking(move || wrk_ceiling(port, 10)).await??;
+    let client_only = client_ceiling(port).await?;
     counts.requests.store(0, Ordering::Relaxed);
     counts.latencies_us.lock().unwrap().clear();
 
@@ -289,6 +311,7 @@ async fn main() -> Result<()> {
     println!("|---|---|");
     println!("| loopback ceiling, `wrk -c1` on the same receiver | {ceiling1:.0} req/s |");
     println!("| loopback ceiling, `wrk -c10` | {ceiling10:.0} req/s |");
+    println!("| the relay's HTTP client alone, one connection, same receiver | {client_only:.0} req/s |");
     println!(
         "| 1 hook, burst | {:.0} deliveries/s ({:.0}% of wrk -c1; runs {:.0} / {:.0} / {:.0}) |",
         median(&one),

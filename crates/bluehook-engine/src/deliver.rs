@@ -8,7 +8,8 @@
 //! `permanent_interval_reset_ms`; any other hook is removed, and its queue with it.
 //! A worker never waits for another hook: queues, tasks and connections are per hook.
 
-use bluehook_core::callback::{target_url, Authentication, CONTENT_TYPE as CALLBACK_CONTENT_TYPE};
+use bluehook_core::callback::CONTENT_TYPE as CALLBACK_CONTENT_TYPE;
+use bluehook_core::checksum::callback_checksum;
 use bluehook_core::config::{DeliveryConfig, ServerConfig};
 use bluehook_core::hook::{Hook, Method};
 use bluehook_core::{now_ms, signature};
@@ -51,6 +52,12 @@ pub enum AttemptError {
     Http(#[from] HttpError),
 }
 
+/// What a worker computes once for its hook.
+struct Prepared {
+    target: Result<http::Target, HttpError>,
+    headers: Result<HeaderMap, HttpError>,
+}
+
 /// The task that sends one hook's callbacks.
 pub struct Worker {
     /// The hook, as it was when the worker started.
@@ -72,6 +79,13 @@ pub struct Worker {
 impl Worker {
     /// Delivers queued events until the hook goes away or the engine stops.
     pub async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Delivery>) {
+        // Parsed once per hook; an unusable URL or header fails every attempt, as it would
+        // in bbb-webhooks, so the hook is retried and then removed.
+        let cancel = self.cancel.clone();
+        let prepared = Prepared {
+            target: http::Target::parse(&self.hook.callback_url),
+            headers: self.base_headers(),
+        };
         loop {
             let delivery = tokio::select! {
                 biased;
@@ -81,7 +95,7 @@ impl Worker {
                     None => break,
                 },
             };
-            if !self.deliver(&delivery).await {
+            if !self.deliver(&delivery, &prepared, &cancel).await {
                 break;
             }
         }
@@ -99,27 +113,30 @@ impl Worker {
     }
 
     /// Sends one delivery until it succeeds; false when the worker must stop.
-    async fn deliver(&mut self, delivery: &Delivery) -> bool {
+    async fn deliver(&mut self, delivery: &Delivery, prepared: &Prepared, cancel: &CancellationToken) -> bool {
         let started = now_ms();
         let body = delivery.body.body(started);
-        let auth = if self.server.bearer_auth {
-            Authentication::Bearer
-        } else {
-            Authentication::Checksum {
-                secret: self.server.secret.expose(),
-                algorithm: self.server.hook_checksum_algorithm,
-            }
+        let checksum = (!self.server.bearer_auth).then(|| {
+            let sum = callback_checksum(
+                self.server.hook_checksum_algorithm,
+                &self.hook.callback_url,
+                &body,
+                self.server.secret.expose(),
+            );
+            format!("checksum={sum}")
+        });
+        // Only signed hooks need a message id (and its random bytes).
+        let message_id = match self.hook.signing_secret {
+            Some(_) => format!("msg_{}", uuid::Uuid::new_v4().simple()),
+            None => String::new(),
         };
-        let url = target_url(&self.hook.callback_url, &body, auth);
-        let message_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
         let body = Bytes::from(body);
         let mut failures = 0usize;
         loop {
-            let cancel = self.cancel.clone();
             let outcome = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return false,
-                r = self.attempt(&url, &body, started / 1000, &message_id) => r,
+                r = self.attempt(prepared, checksum.as_deref(), &body, started / 1000, &message_id) => r,
             };
             match outcome {
                 Ok(status) => {
@@ -144,7 +161,7 @@ impl Worker {
                     tracing::warn!(hook = %self.hook.id, url = %self.hook.callback_url, event = %delivery.event_id, attempt = failures, %error, retry_in_ms = wait, "callback failed");
                     tokio::select! {
                         biased;
-                        _ = self.cancel.cancelled() => return false,
+                        _ = cancel.cancelled() => return false,
                         _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
                     }
                 }
@@ -155,7 +172,8 @@ impl Worker {
     /// One HTTP request; the status when it counts as delivered.
     async fn attempt(
         &mut self,
-        url: &str,
+        prepared: &Prepared,
+        checksum: Option<&str>,
         body: &Bytes,
         timestamp_s: u64,
         message_id: &str,
@@ -164,7 +182,8 @@ impl Worker {
             Method::Post => hyper::Method::POST,
             Method::Put => hyper::Method::PUT,
         };
-        let mut headers = self.base_headers()?;
+        let target = prepared.target.as_ref().map_err(Clone::clone)?;
+        let mut headers = prepared.headers.as_ref().map_err(Clone::clone)?.clone();
         if let Some(secret) = &self.hook.signing_secret {
             let signature = signature::sign(secret, message_id, timestamp_s, body);
             for (name, value) in [
@@ -177,7 +196,8 @@ impl Worker {
             }
         }
         let timeout = Duration::from_millis(self.ctx.config.request_timeout_ms);
-        match self.client.send(method, url, &headers, body.clone(), timeout).await {
+        let sent = self.client.send(method, target, checksum, &headers, body.clone(), timeout);
+        match sent.await {
             Ok(answer) if answer.status.is_success() || answer.status.as_u16() == 401 => {
                 Ok(answer.status.as_u16())
             }

@@ -178,17 +178,20 @@ impl Client {
         Ok(self.conn.as_mut().expect("connection just set"))
     }
 
-    /// Sends `method url` with `headers` and `body`, following redirects; the whole call must
-    /// produce response headers within `timeout`.
+    /// Sends `method` to `target` (with `extra_query` appended as its last query parameter)
+    /// with `headers` and `body`, following redirects; the whole call must produce response
+    /// headers within `timeout`.
     pub async fn send(
         &mut self,
         method: Method,
-        url: &str,
+        target: &Target,
+        extra_query: Option<&str>,
         headers: &HeaderMap,
         body: Bytes,
         timeout: Duration,
     ) -> Result<Answer, HttpError> {
-        match tokio::time::timeout(timeout, self.send_following(method, url, headers, body)).await {
+        let sent = self.send_following(method, target, extra_query, headers, body);
+        match tokio::time::timeout(timeout, sent).await {
             Ok(r) => r,
             Err(_) => {
                 // The connection may hold a half-sent request: never reuse it.
@@ -201,46 +204,81 @@ impl Client {
     async fn send_following(
         &mut self,
         mut method: Method,
-        url: &str,
+        target: &Target,
+        extra_query: Option<&str>,
         headers: &HeaderMap,
         mut body: Bytes,
     ) -> Result<Answer, HttpError> {
-        let first = Url::parse(url).map_err(|e| HttpError::InvalidUrl(e.to_string()))?;
-        let first_origin = origin_of(&first)?;
-        let mut current = first;
-        let mut headers = headers.clone();
-        for _ in 0..=self.max_redirects {
-            let (status, location) = self.send_once(&method, &current, &headers, body.clone()).await?;
+        let mut path_and_query = target.path_and_query.clone();
+        if let Some(extra) = extra_query {
+            path_and_query.push(if target.has_query { '&' } else { '?' });
+            path_and_query.push_str(extra);
+        }
+        let (status, mut location) = self
+            .send_once(&method, &target.origin, &target.host, &path_and_query, headers, body.clone())
+            .await?;
+        let mut status = status;
+        let mut current = target.url.clone();
+        let mut headers = std::borrow::Cow::Borrowed(headers);
+        let mut redirects = 0;
+        loop {
             let redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
-            let Some(location) = location.filter(|_| redirect) else {
+            let Some(loc) = location.filter(|_| redirect) else {
                 return Ok(Answer { status });
             };
+            redirects += 1;
+            if redirects > self.max_redirects {
+                return Err(HttpError::Redirect(format!("more than {} redirects", self.max_redirects)));
+            }
             let next = current
-                .join(&location)
-                .map_err(|e| HttpError::Redirect(format!("bad Location {location:?}: {e}")))?;
+                .join(&loc)
+                .map_err(|e| HttpError::Redirect(format!("bad Location {loc:?}: {e}")))?;
             if status == StatusCode::SEE_OTHER || (matches!(status.as_u16(), 301 | 302) && method == Method::POST) {
                 method = Method::GET;
                 body = Bytes::new();
             }
-            if origin_of(&next)? != first_origin {
-                headers.remove(AUTHORIZATION);
+            let next_target = Target::from_url(next)?;
+            if next_target.origin != target.origin {
+                headers.to_mut().remove(AUTHORIZATION);
             }
-            current = next;
+            (status, location) = self
+                .send_once(
+                    &method,
+                    &next_target.origin,
+                    &next_target.host,
+                    &next_target.path_and_query,
+                    &headers,
+                    body.clone(),
+                )
+                .await?;
+            current = next_target.url;
         }
-        Err(HttpError::Redirect(format!("more than {} redirects", self.max_redirects)))
     }
 }
 
-impl Client {
-    async fn send_once(
-        &mut self,
-        method: &Method,
-        url: &Url,
-        headers: &HeaderMap,
-        body: Bytes,
-    ) -> Result<(StatusCode, Option<String>), HttpError> {
-        let origin = origin_of(url)?;
-        let target = match url.query() {
+/// A parsed callback URL: where to connect and what to ask for.
+#[derive(Debug, Clone)]
+pub struct Target {
+    url: Url,
+    origin: Origin,
+    host: HeaderValue,
+    path_and_query: String,
+    /// Whether the URL as registered has a query (before any `#`): decides `?` or `&`.
+    has_query: bool,
+}
+
+impl Target {
+    /// Parses an absolute http(s) URL.
+    pub fn parse(url: &str) -> Result<Target, HttpError> {
+        let parsed = Url::parse(url).map_err(|e| HttpError::InvalidUrl(e.to_string()))?;
+        let mut t = Target::from_url(parsed)?;
+        t.has_query = url.split('#').next().unwrap_or_default().contains('?');
+        Ok(t)
+    }
+
+    fn from_url(url: Url) -> Result<Target, HttpError> {
+        let origin = origin_of(&url)?;
+        let path_and_query = match url.query() {
             Some(q) => format!("{}?{}", url.path(), q),
             None => url.path().to_owned(),
         };
@@ -248,14 +286,37 @@ impl Client {
             Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
             None => url.host_str().unwrap_or_default().to_owned(),
         };
+        let host = HeaderValue::from_str(&host).map_err(|e| HttpError::Header(e.to_string()))?;
+        let has_query = url.query().is_some();
+        Ok(Target {
+            url,
+            origin,
+            host,
+            path_and_query,
+            has_query,
+        })
+    }
+}
+
+impl Client {
+    async fn send_once(
+        &mut self,
+        method: &Method,
+        origin: &Origin,
+        host: &HeaderValue,
+        path_and_query: &str,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<(StatusCode, Option<String>), HttpError> {
         let build = |body: Bytes| -> Result<Request<Full<Bytes>>, HttpError> {
             let mut req = Request::builder()
                 .method(method.clone())
-                .uri(&target)
+                .uri(path_and_query)
                 .body(Full::new(body))
                 .map_err(|e| HttpError::InvalidUrl(e.to_string()))?;
             let h = req.headers_mut();
-            h.insert(HOST, HeaderValue::from_str(&host).map_err(|e| HttpError::Header(e.to_string()))?);
+            h.reserve(headers.len() + 1);
+            h.insert(HOST, host.clone());
             // node-fetch keeps Content-Type on the GET after a 303; so do we.
             for (k, v) in headers {
                 h.append(k.clone(), v.clone());
@@ -264,7 +325,7 @@ impl Client {
         };
         // At most one silent reconnect: for a kept connection the peer closed while idle.
         for fresh in [false, true] {
-            let conn = self.conn_for(&origin).await?;
+            let conn = self.conn_for(origin).await?;
             let req = build(body.clone())?;
             let sent = drive(&mut conn.driver, conn.sender.try_send_request(req)).await?;
             let response = match sent {
