@@ -13,13 +13,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Debian packages the tests and the relay need, by the command that shows they are there.
-const PACKAGES: &[(&str, &str)] = &[("redis-server", "redis-server"), ("redis-cli", "redis-tools")];
+const PACKAGES: &[(&str, &str)] = &[
+    ("redis-server", "redis-server"),
+    ("redis-cli", "redis-tools"),
+];
 /// Extra packages for benchmarks.
 const BENCH_PACKAGES: &[(&str, &str)] = &[("wrk", "wrk")];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (cmd, rest) = args.split_first().map(|(c, r)| (c.as_str(), r)).unwrap_or(("help", &[]));
+    let (cmd, rest) = args
+        .split_first()
+        .map(|(c, r)| (c.as_str(), r))
+        .unwrap_or(("help", &[]));
     match cmd {
         "setup" => setup(PACKAGES),
         "test" => test(rest),
@@ -27,7 +33,9 @@ fn main() -> Result<()> {
         "bench" => bench(rest),
         _ => {
             eprintln!("usage: cargo xtask <run|test|bench|setup>");
-            eprintln!("  run   [-- bluehook serve arguments]  run Bluehook (installs what is missing)");
+            eprintln!(
+                "  run   [-- bluehook serve arguments]  run Bluehook (installs what is missing)"
+            );
             eprintln!("  test  [cargo test arguments]          format check, lints and every test");
             eprintln!("  bench                                 relay benchmark (release build)");
             eprintln!("  setup                                 install system packages only");
@@ -37,7 +45,10 @@ fn main() -> Result<()> {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_owned()
 }
 
 fn have(command: &str) -> bool {
@@ -51,7 +62,9 @@ fn have(command: &str) -> bool {
 
 fn sh(cmd: &mut Command) -> Result<()> {
     let shown = format!("{cmd:?}");
-    let status = cmd.status().with_context(|| format!("cannot run {shown}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {shown}"))?;
     if !status.success() {
         bail!("{shown} failed with {status}");
     }
@@ -103,7 +116,14 @@ fn cargo() -> Command {
 fn test(extra: &[String]) -> Result<()> {
     setup(PACKAGES)?;
     sh(cargo().args(["fmt", "--all", "--check"]))?;
-    sh(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    sh(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     sh(cargo().args(["test", "--workspace"]).args(extra))
 }
 
@@ -153,10 +173,22 @@ fn run(extra: &[String]) -> Result<()> {
         if std::net::TcpStream::connect("127.0.0.1:6379").is_err() {
             let dir = root().join(".dev/redis");
             std::fs::create_dir_all(&dir)?;
-            eprintln!("xtask: starting redis-server on 127.0.0.1:6379 (data in {})", dir.display());
+            eprintln!(
+                "xtask: starting redis-server on 127.0.0.1:6379 (data in {})",
+                dir.display()
+            );
             redis = Some(
                 Command::new("redis-server")
-                    .args(["--port", "6379", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                    .args([
+                        "--port",
+                        "6379",
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                    ])
                     .arg("--dir")
                     .arg(&dir)
                     .stdout(Stdio::null())
@@ -166,7 +198,16 @@ fn run(extra: &[String]) -> Result<()> {
         }
     }
     let status = cargo()
-        .args(["run", "--release", "-p", "bluehook-cli", "--bin", "bluehook", "--", "serve"])
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "bluehook-cli",
+            "--bin",
+            "bluehook",
+            "--",
+            "serve",
+        ])
         .args(&args)
         .status();
     if let Some(mut r) = redis {
@@ -183,7 +224,14 @@ fn run(extra: &[String]) -> Result<()> {
 fn bench(extra: &[String]) -> Result<()> {
     setup(PACKAGES)?;
     setup(BENCH_PACKAGES)?;
-    sh(cargo().args(["build", "--release", "-p", "bluehook-cli", "-p", "bluehook-bench"]))?;
+    sh(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "bluehook-cli",
+        "-p",
+        "bluehook-bench",
+    ]))?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"));

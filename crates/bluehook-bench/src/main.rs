@@ -7,7 +7,8 @@
 //! 2. one hook, a burst of N events published in one pipeline: deliveries/s;
 //! 3. ten hooks, the same burst: deliveries/s in all;
 //! 4. one hook at a steady 1000 events/s: publish→callback latency percentiles;
-//! then peak RSS of the bluehook process (VmHWM) and a check that nothing was lost.
+//!
+//! Then the peak RSS of the bluehook process (VmHWM) and a check that nothing was lost.
 
 use anyhow::{bail, Context, Result};
 use bluehook_core::checksum::Algorithm;
@@ -33,21 +34,40 @@ struct Counts {
 }
 
 fn now_us() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 /// The publish time (µs) a chat message carries in its text, read from the encoded body.
 fn sent_at(body: &[u8]) -> Option<u64> {
     const KEY: &[u8] = b"message%22%3A%22t";
     let pos = body.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
-    let digits: Vec<u8> = body[pos..].iter().take_while(|b| b.is_ascii_digit()).copied().collect();
+    let digits: Vec<u8> = body[pos..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
     std::str::from_utf8(&digits).ok()?.parse().ok()
 }
 
-async fn receive(counts: Arc<Counts>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+async fn receive(
+    counts: Arc<Counts>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     if let Some(t) = sent_at(&body) {
-        counts.latencies_us.lock().unwrap().push(now_us().saturating_sub(t));
+        counts
+            .latencies_us
+            .lock()
+            .unwrap()
+            .push(now_us().saturating_sub(t));
     }
     counts.requests.fetch_add(1, Ordering::Relaxed);
     Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))
@@ -58,7 +78,9 @@ async fn start_receiver(counts: Arc<Counts>) -> Result<u16> {
     let port = listener.local_addr()?.port();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             let counts = counts.clone();
             tokio::spawn(async move {
@@ -104,7 +126,11 @@ impl Bluehook {
     }
 }
 
-async fn start_bluehook(binary: &PathBuf, redis: &RedisServer, data: &std::path::Path) -> Result<Bluehook> {
+async fn start_bluehook(
+    binary: &PathBuf,
+    redis: &RedisServer,
+    data: &std::path::Path,
+) -> Result<Bluehook> {
     let port = free_port();
     let child = Command::new(binary)
         .arg("serve")
@@ -130,10 +156,16 @@ async fn start_bluehook(binary: &PathBuf, redis: &RedisServer, data: &std::path:
 }
 
 async fn create_hook(bh: &Bluehook, url: &str) -> Result<()> {
-    let xml = reqwest::get(api_url(&bh.api, "create", &format!("callbackURL={}", enc(url)), SECRET, Algorithm::Sha1))
-        .await?
-        .text()
-        .await?;
+    let xml = reqwest::get(api_url(
+        &bh.api,
+        "create",
+        &format!("callbackURL={}", enc(url)),
+        SECRET,
+        Algorithm::Sha1,
+    ))
+    .await?
+    .text()
+    .await?;
     if !xml.contains("SUCCESS") {
         bail!("hooks/create: {xml}");
     }
@@ -141,10 +173,20 @@ async fn create_hook(bh: &Bluehook, url: &str) -> Result<()> {
 }
 
 async fn destroy_all(bh: &Bluehook) -> Result<()> {
-    let list = reqwest::get(api_url(&bh.api, "list", "", SECRET, Algorithm::Sha1)).await?.text().await?;
+    let list = reqwest::get(api_url(&bh.api, "list", "", SECRET, Algorithm::Sha1))
+        .await?
+        .text()
+        .await?;
     for part in list.split("<hookID>").skip(1) {
         let id = &part[..part.find('<').unwrap_or(0)];
-        reqwest::get(api_url(&bh.api, "destroy", &format!("hookID={id}"), SECRET, Algorithm::Sha1)).await?;
+        reqwest::get(api_url(
+            &bh.api,
+            "destroy",
+            &format!("hookID={id}"),
+            SECRET,
+            Algorithm::Sha1,
+        ))
+        .await?;
     }
     Ok(())
 }
@@ -156,7 +198,10 @@ async fn wait_count(counts: &Counts, target: u64, timeout: Duration) -> Result<I
             return Ok(Instant::now());
         }
         if Instant::now() > deadline {
-            bail!("only {} of {target} callbacks arrived", counts.requests.load(Ordering::Relaxed));
+            bail!(
+                "only {} of {target} callbacks arrived",
+                counts.requests.load(Ordering::Relaxed)
+            );
         }
         tokio::time::sleep(Duration::from_micros(200)).await;
     }
@@ -207,8 +252,14 @@ async fn client_ceiling(port: u16) -> Result<f64> {
     use bluehook_engine::http::Client;
     let mut client = Client::new(10);
     let mut headers = hyper::HeaderMap::new();
-    headers.insert(hyper::header::CONTENT_TYPE, "application/x-www-form-urlencoded;charset=UTF-8".parse()?);
-    let body = Bytes::from(format!("domain=bench.example.com&event={}&timestamp=1", enc(&format!("[{}]", chat("ceiling")))));
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        "application/x-www-form-urlencoded;charset=UTF-8".parse()?,
+    );
+    let body = Bytes::from(format!(
+        "domain=bench.example.com&event={}&timestamp=1",
+        enc(&format!("[{}]", chat("ceiling")))
+    ));
     let target = bluehook_engine::http::Target::parse(&format!("http://127.0.0.1:{port}/client"))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let checksum = "checksum=0123456789abcdef0123456789abcdef01234567";
@@ -216,7 +267,14 @@ async fn client_ceiling(port: u16) -> Result<f64> {
     let start = Instant::now();
     for _ in 0..n {
         client
-            .send(hyper::Method::POST, &target, Some(checksum), &headers, body.clone(), Duration::from_secs(5))
+            .send(
+                hyper::Method::POST,
+                &target,
+                Some(checksum),
+                &headers,
+                body.clone(),
+                Duration::from_secs(5),
+            )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
@@ -292,12 +350,17 @@ async fn main() -> Result<()> {
                     std::hint::spin_loop();
                 }
                 let msg = chat(&format!("t{}", now_us()));
-                redis::cmd("PUBLISH").arg(CHANNEL).arg(msg).exec(&mut conn)?;
+                redis::cmd("PUBLISH")
+                    .arg(CHANNEL)
+                    .arg(msg)
+                    .exec(&mut conn)?;
             }
             Ok(())
         })
     };
-    publisher.join().map_err(|_| anyhow::anyhow!("publisher panicked"))??;
+    publisher
+        .join()
+        .map_err(|_| anyhow::anyhow!("publisher panicked"))??;
     wait_count(&counts, before + steady, Duration::from_secs(60)).await?;
     let mut lat = counts.latencies_us.lock().unwrap().clone();
     lat.sort_unstable();
@@ -305,13 +368,18 @@ async fn main() -> Result<()> {
     let delivered = counts.requests.load(Ordering::Relaxed);
 
     let median = |v: &Vec<f64>| v[v.len() / 2];
-    println!("## Relay benchmark ({} events per burst, median of 3 runs)", n);
+    println!(
+        "## Relay benchmark ({} events per burst, median of 3 runs)",
+        n
+    );
     println!();
     println!("| measure | result |");
     println!("|---|---|");
     println!("| loopback ceiling, `wrk -c1` on the same receiver | {ceiling1:.0} req/s |");
     println!("| loopback ceiling, `wrk -c10` | {ceiling10:.0} req/s |");
-    println!("| the relay's HTTP client alone, one connection, same receiver | {client_only:.0} req/s |");
+    println!(
+        "| the relay's HTTP client alone, one connection, same receiver | {client_only:.0} req/s |"
+    );
     println!(
         "| 1 hook, burst | {:.0} deliveries/s ({:.0}% of wrk -c1; runs {:.0} / {:.0} / {:.0}) |",
         median(&one),
@@ -334,7 +402,13 @@ async fn main() -> Result<()> {
         lat.last().copied().unwrap_or(0) as f64 / 1000.0,
         lat.len()
     );
-    println!("| peak RSS of bluehook serve | {:.1} MiB |", rss as f64 / 1024.0);
-    println!("| callbacks received / expected | {delivered} / {} |", 1000 + 3 * n as u64 + 30 * n as u64 + steady);
+    println!(
+        "| peak RSS of bluehook serve | {:.1} MiB |",
+        rss as f64 / 1024.0
+    );
+    println!(
+        "| callbacks received / expected | {delivered} / {} |",
+        1000 + 3 * n as u64 + 30 * n as u64 + steady
+    );
     Ok(())
 }

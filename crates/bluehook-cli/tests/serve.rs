@@ -38,7 +38,11 @@ fn redis_cli_publish(port: u16, channel: &str, message: &str) {
         .args(["-p", &port.to_string(), "publish", channel, message])
         .output()
         .expect("redis-cli is installed with redis-server");
-    assert!(out.status.success(), "redis-cli: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "redis-cli: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
@@ -56,7 +60,10 @@ async fn drop_in_replacement_with_bbb_webhooks_environment() {
             ("REDIS_PORT", redis.port().to_string()),
             ("SERVER_BIND_IP", "127.0.0.1".into()),
             ("SERVER_PORT", port.to_string()),
-            ("PERMANENT_HOOKS", format!(r#"[{{"url":"{permanent}","getRaw":false}}]"#)),
+            (
+                "PERMANENT_HOOKS",
+                format!(r#"[{{"url":"{permanent}","getRaw":false}}]"#),
+            ),
             ("EXCLUDE_EVENTS", r#"["user-left"]"#.into()),
             ("BEARER_AUTH", "false".into()),
             ("LOG_LEVEL", "info".into()),
@@ -64,16 +71,39 @@ async fn drop_in_replacement_with_bbb_webhooks_environment() {
         data.path(),
     );
     let base = format!("http://127.0.0.1:{port}");
-    let up = wait_until(WAIT, || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
+    let up = wait_until(WAIT, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })
+    .await;
     assert!(up, "bluehook serve listens on SERVER_PORT");
-    assert_eq!(get(&format!("{base}/bigbluebutton/api/hooks/ping")).await, "bbb-webhooks API up!");
-    assert!(wait_until(WAIT, || redis.subscribers("from-akka-apps-redis-channel") == 1).await);
+    assert_eq!(
+        get(&format!("{base}/bigbluebutton/api/hooks/ping")).await,
+        "bbb-webhooks API up!"
+    );
+    assert!(
+        wait_until(WAIT, || redis.subscribers("from-akka-apps-redis-channel")
+            == 1)
+        .await
+    );
 
     let sha1_url = receiver.url("/sha1-client");
     let sha256_url = receiver.url("/sha256-client");
-    for (url, alg) in [(&sha1_url, Algorithm::Sha1), (&sha256_url, Algorithm::Sha256)] {
-        let xml = get(&api_url(&base, "create", &format!("callbackURL={}", enc(url)), SECRET, alg)).await;
-        assert!(xml.starts_with("<response><returncode>SUCCESS</returncode><hookID>"), "{xml}");
+    for (url, alg) in [
+        (&sha1_url, Algorithm::Sha1),
+        (&sha256_url, Algorithm::Sha256),
+    ] {
+        let xml = get(&api_url(
+            &base,
+            "create",
+            &format!("callbackURL={}", enc(url)),
+            SECRET,
+            alg,
+        ))
+        .await;
+        assert!(
+            xml.starts_with("<response><returncode>SUCCESS</returncode><hookID>"),
+            "{xml}"
+        );
     }
 
     let ended = r#"{"envelope":{"name":"MeetingDestroyedEvtMsg","routing":{"sender":"bbb-apps-akka"},"timestamp":1698771310209},"core":{"header":{"name":"MeetingDestroyedEvtMsg"},"body":{"meetingId":"m-1"}}}"#;
@@ -85,19 +115,33 @@ async fn drop_in_replacement_with_bbb_webhooks_environment() {
             .iter()
             .find(|c| c.target.starts_with(&format!("{path}?")))
             .unwrap_or_else(|| panic!("a callback to {path}"));
-        assert_eq!(c.header("content-type"), Some("application/x-www-form-urlencoded;charset=UTF-8"));
+        assert_eq!(
+            c.header("content-type"),
+            Some("application/x-www-form-urlencoded;charset=UTF-8")
+        );
         assert_eq!(c.field("domain").as_deref(), Some("bbb.example.org"));
         assert_eq!(c.event_id(), "meeting-ended");
         let checksum = c.target.split_once("?checksum=").unwrap().1;
-        let expected = Algorithm::Sha1.hex_digest(&[registered.as_bytes(), &c.body, SECRET.as_bytes()]);
+        let expected =
+            Algorithm::Sha1.hex_digest(&[registered.as_bytes(), &c.body, SECRET.as_bytes()]);
         assert_eq!(checksum, expected);
     }
 
     // SIGTERM: a clean exit
     let pid = child.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let mut exited = None;
-    assert!(wait_until(WAIT, || { exited = child.0.try_wait().unwrap(); exited.is_some() }).await);
+    assert!(
+        wait_until(WAIT, || {
+            exited = child.0.try_wait().unwrap();
+            exited.is_some()
+        })
+        .await
+    );
     assert!(exited.unwrap().success(), "exit status {exited:?}");
 }
 
@@ -106,7 +150,13 @@ async fn a_missing_secret_is_a_clear_error() {
     let data = tempfile::tempdir().unwrap();
     let mut child = serve(&[("SERVER_PORT", free_port().to_string())], data.path());
     let mut status = None;
-    assert!(wait_until(WAIT, || { status = child.0.try_wait().unwrap(); status.is_some() }).await);
+    assert!(
+        wait_until(WAIT, || {
+            status = child.0.try_wait().unwrap();
+            status.is_some()
+        })
+        .await
+    );
     assert!(!status.unwrap().success());
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
@@ -118,11 +168,20 @@ async fn a_corrupt_database_is_a_clear_error() {
     let data = tempfile::tempdir().unwrap();
     std::fs::write(data.path().join("bluehook.sqlite3"), vec![b'x'; 4096]).unwrap();
     let mut child = serve(
-        &[("SHARED_SECRET", SECRET.into()), ("SERVER_PORT", free_port().to_string())],
+        &[
+            ("SHARED_SECRET", SECRET.into()),
+            ("SERVER_PORT", free_port().to_string()),
+        ],
         data.path(),
     );
     let mut status = None;
-    assert!(wait_until(WAIT, || { status = child.0.try_wait().unwrap(); status.is_some() }).await);
+    assert!(
+        wait_until(WAIT, || {
+            status = child.0.try_wait().unwrap();
+            status.is_some()
+        })
+        .await
+    );
     assert!(!status.unwrap().success());
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();

@@ -113,7 +113,12 @@ impl Worker {
     }
 
     /// Sends one delivery until it succeeds; false when the worker must stop.
-    async fn deliver(&mut self, delivery: &Delivery, prepared: &Prepared, cancel: &CancellationToken) -> bool {
+    async fn deliver(
+        &mut self,
+        delivery: &Delivery,
+        prepared: &Prepared,
+        cancel: &CancellationToken,
+    ) -> bool {
         let started = now_ms();
         let body = delivery.body.body(started);
         let checksum = (!self.server.bearer_auth).then(|| {
@@ -196,7 +201,9 @@ impl Worker {
             }
         }
         let timeout = Duration::from_millis(self.ctx.config.request_timeout_ms);
-        let sent = self.client.send(method, target, checksum, &headers, body.clone(), timeout);
+        let sent = self
+            .client
+            .send(method, target, checksum, &headers, body.clone(), timeout);
         match sent.await {
             Ok(answer) if answer.status.is_success() || answer.status.as_u16() == 401 => {
                 Ok(answer.status.as_u16())
@@ -216,7 +223,10 @@ impl Worker {
             let (n, v) = http::header("authorization", &bearer)?;
             h.insert(n, v);
         }
-        h.insert(CONTENT_TYPE, HeaderValue::from_static(CALLBACK_CONTENT_TYPE));
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(CALLBACK_CONTENT_TYPE),
+        );
         let (n, v) = http::header("user-agent", &self.ctx.config.user_agent)?;
         h.insert(n, v);
         for (name, value) in &self.hook.headers {

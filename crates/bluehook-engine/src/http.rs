@@ -100,7 +100,9 @@ fn tls_config() -> Arc<rustls::ClientConfig> {
 fn origin_of(url: &Url) -> Result<Origin, HttpError> {
     let scheme = url.scheme();
     if scheme != "http" && scheme != "https" {
-        return Err(HttpError::InvalidUrl(format!("unsupported scheme {scheme:?}")));
+        return Err(HttpError::InvalidUrl(format!(
+            "unsupported scheme {scheme:?}"
+        )));
     }
     let host = url
         .host_str()
@@ -141,7 +143,10 @@ async fn connect(origin: &Origin) -> Result<Conn, HttpError> {
 }
 
 /// Polls `fut` while also driving the connection; an ended connection is an error.
-async fn drive<F: Future>(driver: &mut Pin<Box<Connection>>, fut: F) -> Result<F::Output, HttpError> {
+async fn drive<F: Future>(
+    driver: &mut Pin<Box<Connection>>,
+    fut: F,
+) -> Result<F::Output, HttpError> {
     tokio::pin!(fut);
     tokio::select! {
         biased;
@@ -215,7 +220,14 @@ impl Client {
             path_and_query.push_str(extra);
         }
         let (status, mut location) = self
-            .send_once(&method, &target.origin, &target.host, &path_and_query, headers, body.clone())
+            .send_once(
+                &method,
+                &target.origin,
+                &target.host,
+                &path_and_query,
+                headers,
+                body.clone(),
+            )
             .await?;
         let mut status = status;
         let mut current = target.url.clone();
@@ -228,12 +240,17 @@ impl Client {
             };
             redirects += 1;
             if redirects > self.max_redirects {
-                return Err(HttpError::Redirect(format!("more than {} redirects", self.max_redirects)));
+                return Err(HttpError::Redirect(format!(
+                    "more than {} redirects",
+                    self.max_redirects
+                )));
             }
             let next = current
                 .join(&loc)
                 .map_err(|e| HttpError::Redirect(format!("bad Location {loc:?}: {e}")))?;
-            if status == StatusCode::SEE_OTHER || (matches!(status.as_u16(), 301 | 302) && method == Method::POST) {
+            if status == StatusCode::SEE_OTHER
+                || (matches!(status.as_u16(), 301 | 302) && method == Method::POST)
+            {
                 method = Method::GET;
                 body = Bytes::new();
             }
@@ -380,7 +397,8 @@ impl Client {
 
 /// A header for a callback, checked.
 pub fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), HttpError> {
-    let n = HeaderName::from_bytes(name.as_bytes()).map_err(|e| HttpError::Header(format!("{name}: {e}")))?;
+    let n = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|e| HttpError::Header(format!("{name}: {e}")))?;
     let v = HeaderValue::from_str(value).map_err(|e| HttpError::Header(format!("{name}: {e}")))?;
     Ok((n, v))
 }

@@ -17,11 +17,20 @@ async fn bad_messages_are_counted_and_never_fatal() {
     redis.publish(AKKA, "not json at all");
     redis.publish(AKKA, "{\"truncated\":");
     redis.publish(AKKA, "{}");
-    redis.publish(AKKA, r#"{"envelope":{"name":"SomethingElseEvtMsg"},"core":{}}"#);
+    redis.publish(
+        AKKA,
+        r#"{"envelope":{"name":"SomethingElseEvtMsg"},"core":{}}"#,
+    );
     // a known message lacking what its event needs
-    redis.publish(AKKA, r#"{"envelope":{"name":"MeetingCreatedEvtMsg"},"core":{"header":{},"body":{"props":{}}}}"#);
+    redis.publish(
+        AKKA,
+        r#"{"envelope":{"name":"MeetingCreatedEvtMsg"},"core":{"header":{},"body":{"props":{}}}}"#,
+    );
     // a private chat: known, dropped on purpose
-    redis.publish(AKKA, &raw::chat(7).replace("MAIN-PUBLIC-GROUP-CHAT", "private-1"));
+    redis.publish(
+        AKKA,
+        &raw::chat(7).replace("MAIN-PUBLIC-GROUP-CHAT", "private-1"),
+    );
     redis.publish("from-bbb-web-redis-channel", &raw::chat(1));
 
     let got = receiver.wait_for(1, WAIT).await;
@@ -120,8 +129,17 @@ async fn mappings_survive_a_restart() {
     let got = receiver.wait_for(4, WAIT).await;
     let left = got[2].event();
     assert_eq!(left[0]["data"]["id"], "user-left");
-    assert_eq!(left[0]["data"]["attributes"]["user"]["external-user-id"], "student-1");
-    assert_eq!(left[0]["data"]["attributes"]["user"]["presenter"], false, "values keep their types");
-    assert_eq!(got[3].event()[0]["data"]["attributes"]["meeting"]["external-meeting-id"], "ext-9");
+    assert_eq!(
+        left[0]["data"]["attributes"]["user"]["external-user-id"],
+        "student-1"
+    );
+    assert_eq!(
+        left[0]["data"]["attributes"]["user"]["presenter"], false,
+        "values keep their types"
+    );
+    assert_eq!(
+        got[3].event()[0]["data"]["attributes"]["meeting"]["external-meeting-id"],
+        "ext-9"
+    );
     engine.shutdown().await;
 }
