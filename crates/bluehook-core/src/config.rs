@@ -75,6 +75,8 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     /// Meeting and user ID mappings.
     pub mappings: MappingsConfig,
+    /// The audit log: every raw message, event and attempt, and durable delivery.
+    pub audit: AuditConfig,
     /// The BBB servers; the first is the default one that the environment variables configure
     /// and that answers on the plain `/bigbluebutton/api/hooks/…` paths.
     pub servers: Vec<ServerConfig>,
@@ -89,6 +91,7 @@ impl Default for Config {
             api: ApiConfig::default(),
             delivery: DeliveryConfig::default(),
             mappings: MappingsConfig::default(),
+            audit: AuditConfig::default(),
             servers: Vec::new(),
         }
     }
@@ -176,6 +179,33 @@ impl Default for MappingsConfig {
         MappingsConfig {
             timeout_ms: 604_800_000,
             cleanup_interval_ms: 10_000,
+        }
+    }
+}
+
+/// The audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Record raw messages, events and attempts, and keep pending deliveries across restarts
+    /// (`BLUEHOOK_AUDIT`). Off: deliveries live in memory only, as in bbb-webhooks.
+    pub enabled: bool,
+    /// Delete what is older than this many days; 0 keeps everything (`BLUEHOOK_RETENTION_DAYS`).
+    pub retention_days: u64,
+    /// Delete the oldest rows while the database is larger than this many MiB; 0: no limit
+    /// (`BLUEHOOK_RETENTION_MAX_MB`).
+    pub max_size_mb: u64,
+    /// How often retention runs, seconds.
+    pub retention_interval_s: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            enabled: true,
+            retention_days: 30,
+            max_size_mb: 0,
+            retention_interval_s: 60,
         }
     }
 }
@@ -327,6 +357,15 @@ impl Config {
         if let Some((n, v)) = get("BLUEHOOK_PERMANENT_INTERVAL_RESET") {
             self.delivery.permanent_interval_reset_ms = number(n, &v)?;
         }
+        if let Some((n, v)) = get("BLUEHOOK_AUDIT") {
+            self.audit.enabled = boolean(n, &v)?;
+        }
+        if let Some((n, v)) = get("BLUEHOOK_RETENTION_DAYS") {
+            self.audit.retention_days = number(n, &v)?;
+        }
+        if let Some((n, v)) = get("BLUEHOOK_RETENTION_MAX_MB") {
+            self.audit.max_size_mb = number(n, &v)?;
+        }
         if let Some((n, v)) = get("MAPPINGS_TIMEOUT") {
             self.mappings.timeout_ms = number(n, &v)?;
         }
@@ -439,7 +478,7 @@ fn env_err(name: &'static str, problem: &str) -> ConfigError {
 fn number(name: &'static str, v: &str) -> Result<u64, ConfigError> {
     v.trim()
         .parse()
-        .map_err(|_| env_err(name, "expected a number of milliseconds"))
+        .map_err(|_| env_err(name, "expected a whole number"))
 }
 
 fn boolean(name: &'static str, v: &str) -> Result<bool, ConfigError> {

@@ -20,6 +20,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::{AttemptRow, AuditLog, Record};
 use crate::dispatch::{Delivery, Dispatcher};
 use crate::http::{self, HttpError};
 use crate::stats::ServerStats;
@@ -70,10 +71,21 @@ pub struct Worker {
     pub stats: Arc<ServerStats>,
     /// Cancelled when the hook is destroyed or the engine stops.
     pub cancel: CancellationToken,
-    /// To remove the hook when its retries are used up.
+    /// To remove the hook when its retries are used up, and to read how far dispatch got.
     pub dispatcher: Weak<Dispatcher>,
     /// The hook's own connection.
     pub client: http::Client,
+    /// Where attempts and progress are recorded (None: audit log off).
+    pub audit: Option<Arc<AuditLog>>,
+}
+
+/// What one attempt produced, for the audit log.
+struct Tried {
+    outcome: Result<u16, AttemptError>,
+    status: Option<u16>,
+    response: Option<http::Answer>,
+    headers: Option<HeaderMap>,
+    latency: Duration,
 }
 
 impl Worker {
@@ -86,17 +98,51 @@ impl Worker {
             target: http::Target::parse(&self.hook.callback_url),
             headers: self.base_headers(),
         };
+        let hook_id: Arc<str> = Arc::from(self.hook.id.as_str());
+        let server: Arc<str> = Arc::from(self.server.name.as_str());
+        let mut cursor = 0i64;
         loop {
-            let delivery = tokio::select! {
-                biased;
-                _ = self.cancel.cancelled() => break,
-                d = queue.recv() => match d {
-                    Some(d) => d,
-                    None => break,
-                },
+            // Read how far dispatch got *before* looking at the queue: if the queue is then
+            // empty, every event up to there that this hook wanted is done.
+            let dispatched = self
+                .dispatcher
+                .upgrade()
+                .map(|d| d.last_dispatched())
+                .unwrap_or(0);
+            let delivery = match queue.try_recv() {
+                Ok(d) => d,
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    if dispatched > cursor {
+                        cursor = dispatched;
+                        self.record_cursor(&server, &hook_id, cursor).await;
+                    }
+                    tokio::select! {
+                        biased;
+                        _ = cancel.cancelled() => break,
+                        d = queue.recv() => match d {
+                            Some(d) => d,
+                            None => break,
+                        },
+                    }
+                }
             };
-            if !self.deliver(&delivery, &prepared, &cancel).await {
+            if let Some(audit) = &self.audit {
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => break,
+                    _ = audit.wait_durable(delivery.seq) => {}
+                }
+            }
+            if !self
+                .deliver(&delivery, &prepared, &cancel, &server, &hook_id)
+                .await
+            {
                 break;
+            }
+            if delivery.seq > cursor {
+                cursor = delivery.seq;
+                self.record_cursor(&server, &hook_id, cursor).await;
             }
         }
         queue.close();
@@ -112,12 +158,26 @@ impl Worker {
         }
     }
 
+    async fn record_cursor(&self, server: &Arc<str>, hook_id: &Arc<str>, through: i64) {
+        if let Some(audit) = &self.audit {
+            audit
+                .record(Record::Cursor {
+                    server: server.clone(),
+                    hook_id: hook_id.clone(),
+                    through,
+                })
+                .await;
+        }
+    }
+
     /// Sends one delivery until it succeeds; false when the worker must stop.
     async fn deliver(
         &mut self,
         delivery: &Delivery,
         prepared: &Prepared,
         cancel: &CancellationToken,
+        server: &Arc<str>,
+        hook_id: &Arc<str>,
     ) -> bool {
         let started = now_ms();
         let body = delivery.body.body(started);
@@ -138,12 +198,25 @@ impl Worker {
         let body = Bytes::from(body);
         let mut failures = 0usize;
         loop {
-            let outcome = tokio::select! {
+            let at = now_ms();
+            let tried = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return false,
                 r = self.attempt(prepared, checksum.as_deref(), &body, started / 1000, &message_id) => r,
             };
-            match outcome {
+            if let Some(audit) = &self.audit {
+                let row = self.attempt_row(
+                    server,
+                    hook_id,
+                    delivery.seq,
+                    failures + 1,
+                    at,
+                    checksum.as_deref(),
+                    &tried,
+                );
+                audit.record(Record::Attempt(Box::new(row))).await;
+            }
+            match tried.outcome {
                 Ok(status) => {
                     ServerStats::inc(&self.stats.delivered);
                     tracing::debug!(hook = %self.hook.id, event = %delivery.event_id, status, "callback delivered");
@@ -157,7 +230,7 @@ impl Worker {
                         None => {
                             tracing::warn!(hook = %self.hook.id, event = %delivery.event_id, attempts = failures + 1, %error, "callback failed, retries used up");
                             if let Some(d) = self.dispatcher.upgrade() {
-                                d.remove_exhausted(&self.hook.id);
+                                d.remove_exhausted(&self.hook.id, &error.to_string());
                             }
                             return false;
                         }
@@ -174,7 +247,7 @@ impl Worker {
         }
     }
 
-    /// One HTTP request; the status when it counts as delivered.
+    /// One HTTP request; `outcome` is the status when it counts as delivered.
     async fn attempt(
         &mut self,
         prepared: &Prepared,
@@ -182,13 +255,27 @@ impl Worker {
         body: &Bytes,
         timestamp_s: u64,
         message_id: &str,
-    ) -> Result<u16, AttemptError> {
+    ) -> Tried {
+        let start = std::time::Instant::now();
+        let failed = |e: HttpError| Tried {
+            outcome: Err(e.into()),
+            status: None,
+            response: None,
+            headers: None,
+            latency: start.elapsed(),
+        };
         let method = match self.hook.method {
             Method::Post => hyper::Method::POST,
             Method::Put => hyper::Method::PUT,
         };
-        let target = prepared.target.as_ref().map_err(Clone::clone)?;
-        let mut headers = prepared.headers.as_ref().map_err(Clone::clone)?.clone();
+        let target = match &prepared.target {
+            Ok(t) => t,
+            Err(e) => return failed(e.clone()),
+        };
+        let mut headers = match &prepared.headers {
+            Ok(h) => h.clone(),
+            Err(e) => return failed(e.clone()),
+        };
         if let Some(secret) = &self.hook.signing_secret {
             let signature = signature::sign(secret, message_id, timestamp_s, body);
             for (name, value) in [
@@ -196,21 +283,115 @@ impl Worker {
                 ("webhook-timestamp", timestamp_s.to_string()),
                 ("webhook-signature", signature),
             ] {
-                let (n, v) = http::header(name, &value)?;
-                headers.insert(n, v);
+                match http::header(name, &value) {
+                    Ok((n, v)) => {
+                        headers.insert(n, v);
+                    }
+                    Err(e) => return failed(e),
+                }
             }
         }
         let timeout = Duration::from_millis(self.ctx.config.request_timeout_ms);
         let sent = self
             .client
-            .send(method, target, checksum, &headers, body.clone(), timeout);
-        match sent.await {
-            Ok(answer) if answer.status.is_success() || answer.status.as_u16() == 401 => {
-                Ok(answer.status.as_u16())
+            .send(method, target, checksum, &headers, body.clone(), timeout)
+            .await;
+        let latency = start.elapsed();
+        let keep_headers = self.audit.is_some().then_some(headers);
+        match sent {
+            Ok(answer) => {
+                let code = answer.status.as_u16();
+                let outcome = if answer.status.is_success() || code == 401 {
+                    Ok(code)
+                } else {
+                    Err(AttemptError::Status(code))
+                };
+                Tried {
+                    outcome,
+                    status: Some(code),
+                    response: Some(answer),
+                    headers: keep_headers,
+                    latency,
+                }
             }
-            Ok(answer) => Err(AttemptError::Status(answer.status.as_u16())),
-            Err(HttpError::Timeout) => Err(AttemptError::Timeout),
-            Err(e) => Err(e.into()),
+            Err(e) => Tried {
+                outcome: Err(match e {
+                    HttpError::Timeout => AttemptError::Timeout,
+                    e => e.into(),
+                }),
+                status: None,
+                response: None,
+                headers: keep_headers,
+                latency,
+            },
+        }
+    }
+
+    /// The audit row of one attempt, with every secret header value redacted.
+    #[allow(clippy::too_many_arguments)]
+    fn attempt_row(
+        &self,
+        server: &Arc<str>,
+        hook_id: &Arc<str>,
+        event: i64,
+        attempt: usize,
+        at: u64,
+        checksum: Option<&str>,
+        tried: &Tried,
+    ) -> AttemptRow {
+        let url = match checksum {
+            Some(c) => bluehook_core::checksum::url_with_checksum(
+                &self.hook.callback_url,
+                c.trim_start_matches("checksum="),
+            ),
+            None => self.hook.callback_url.clone(),
+        };
+        let secret_names: Vec<String> = self
+            .hook
+            .headers
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
+        let request_headers = tried
+            .headers
+            .as_ref()
+            .map(|h| {
+                headers_json(h, |name| {
+                    name == "authorization"
+                        || name == "cookie"
+                        || secret_names.iter().any(|s| s == name)
+                })
+            })
+            .unwrap_or_else(|| "{}".into());
+        let (error_class, error) = match &tried.outcome {
+            Ok(_) => (None, None),
+            Err(e) => (Some(error_class(e)), Some(e.to_string())),
+        };
+        AttemptRow {
+            server: server.clone(),
+            hook_id: hook_id.clone(),
+            event_id: event,
+            attempt: attempt as u32,
+            at: at as i64,
+            url,
+            request_headers,
+            status: tried.status,
+            response_headers: tried
+                .response
+                .as_ref()
+                .map(|a| headers_json(&a.headers, |_| false)),
+            response_body: tried
+                .response
+                .as_ref()
+                .map(|a| String::from_utf8_lossy(&a.body).into_owned()),
+            latency_us: tried.latency.as_micros() as i64,
+            outcome: if tried.outcome.is_ok() {
+                "delivered"
+            } else {
+                "failed"
+            },
+            error_class,
+            error,
         }
     }
 
@@ -235,4 +416,32 @@ impl Worker {
         }
         Ok(h)
     }
+}
+
+/// `timeout`, `refused`, `tls`, `status` or `other`.
+fn error_class(e: &AttemptError) -> &'static str {
+    match e {
+        AttemptError::Timeout => "timeout",
+        AttemptError::Status(_) => "status",
+        AttemptError::Http(HttpError::Connect(_)) => "refused",
+        AttemptError::Http(HttpError::Tls(_)) => "tls",
+        AttemptError::Http(_) => "other",
+    }
+}
+
+/// Headers as a JSON object; values of names `secret` says are secret become `***`.
+fn headers_json(headers: &HeaderMap, secret: impl Fn(&str) -> bool) -> String {
+    let mut map = serde_json::Map::new();
+    for (name, value) in headers {
+        let shown = if secret(name.as_str()) {
+            match value.to_str().ok().and_then(|v| v.split_once(' ')) {
+                Some((scheme, _)) if name == "authorization" => format!("{scheme} ***"),
+                _ => "***".to_owned(),
+            }
+        } else {
+            String::from_utf8_lossy(value.as_bytes()).into_owned()
+        };
+        map.insert(name.as_str().to_owned(), serde_json::Value::String(shown));
+    }
+    serde_json::Value::Object(map).to_string()
 }

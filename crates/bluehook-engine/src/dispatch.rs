@@ -19,13 +19,17 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::audit::{AuditLog, Record};
 use crate::deliver::{self, DeliveryContext};
 use crate::stats::ServerStats;
 use crate::store::{Store, StoreError};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// One event for one hook.
 #[derive(Debug, Clone)]
 pub struct Delivery {
+    /// The event's id in the audit log (its place in the hook's order); 0 without audit log.
+    pub seq: i64,
     /// `data.id` of the normalized event (for logs and attempts).
     pub event_id: Arc<str>,
     /// The form body without its timestamp.
@@ -72,6 +76,10 @@ pub struct Dispatcher {
     cancel: CancellationToken,
     /// Lets a worker remove its own hook after exhausting its retries.
     me: std::sync::Weak<Dispatcher>,
+    /// Where hook changes are recorded.
+    audit: Option<Arc<AuditLog>>,
+    /// Id of the last event fanned out (hooks idle past it have nothing pending before it).
+    last_dispatched: AtomicI64,
 }
 
 impl Dispatcher {
@@ -83,6 +91,7 @@ impl Dispatcher {
         stats: Arc<ServerStats>,
         tracker: TaskTracker,
         cancel: CancellationToken,
+        audit: Option<Arc<AuditLog>>,
     ) -> Result<Arc<Dispatcher>, StoreError> {
         let stored = store.hooks(&server.name)?;
         let dispatcher = Arc::new_cyclic(|me| Dispatcher {
@@ -95,6 +104,8 @@ impl Dispatcher {
             tracker,
             cancel,
             me: me.clone(),
+            last_dispatched: AtomicI64::new(audit.as_ref().map_or(0, |a| a.last_event_id())),
+            audit,
         });
         for hook in stored {
             dispatcher.insert(hook);
@@ -154,6 +165,7 @@ impl Dispatcher {
             cancel: cancel.clone(),
             dispatcher: self.me.clone(),
             client: crate::http::Client::new(self.ctx.config.max_redirects),
+            audit: self.audit.clone(),
         };
         self.tracker.spawn(worker.run(rx));
         self.write().push(Entry {
@@ -178,6 +190,22 @@ impl Dispatcher {
             hook.id = Hook::random_id();
         }
         self.store.save_hook(&self.server.name, &hook)?;
+        if let Some(audit) = &self.audit {
+            // The hook gets what is dispatched from now on; nothing earlier is pending for it.
+            let server: Arc<str> = Arc::from(self.server.name.as_str());
+            audit.record_soon(Record::Cursor {
+                server: server.clone(),
+                hook_id: Arc::from(hook.id.as_str()),
+                through: audit.last_event_id(),
+            });
+            audit.record_soon(Record::HookChange {
+                server,
+                hook_id: hook.id.clone(),
+                action: "created",
+                callback_url: hook.callback_url.clone(),
+                detail: None,
+            });
+        }
         self.insert(hook.clone());
         Ok(Created::New(hook))
     }
@@ -197,7 +225,9 @@ impl Dispatcher {
         match found {
             Some((id, false)) => {
                 self.store.delete_hook(&self.server.name, &id)?;
-                self.remove_entry(&id);
+                if let Some(hook) = self.remove_entry(&id) {
+                    self.record_change(&hook, "destroyed", None);
+                }
                 Ok(Destroyed::Removed)
             }
             _ => Ok(Destroyed::NotFound),
@@ -214,9 +244,13 @@ impl Dispatcher {
 
     /// Called by a worker whose hook used up its retries: the hook is removed for good
     /// (bbb-webhooks removed it from Redis but kept sending to it until restart).
-    pub(crate) fn remove_exhausted(&self, id: &str) {
-        let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(hook) = self.remove_entry(id) {
+    pub(crate) fn remove_exhausted(&self, id: &str, reason: &str) {
+        let removed = {
+            let _guard = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+            self.remove_entry(id)
+        };
+        if let Some(hook) = removed {
+            self.record_change(&hook, "removed", Some(format!("retries used up: {reason}")));
             ServerStats::inc(&self.stats.hooks_removed);
             if let Err(e) = self.store.delete_hook(&self.server.name, id) {
                 tracing::error!(server = %self.server.name, hook = %id, error = %e, "could not delete removed hook from the database");
@@ -227,6 +261,50 @@ impl Dispatcher {
                 url = %hook.callback_url,
                 "too many failed attempts: hook removed"
             );
+        }
+    }
+
+    fn record_change(&self, hook: &Hook, action: &'static str, detail: Option<String>) {
+        if let Some(audit) = &self.audit {
+            audit.record_soon(Record::HookChange {
+                server: Arc::from(self.server.name.as_str()),
+                hook_id: hook.id.clone(),
+                action,
+                callback_url: hook.callback_url.clone(),
+                detail,
+            });
+        }
+    }
+
+    /// Id of the last event fanned out.
+    pub fn last_dispatched(&self) -> i64 {
+        self.last_dispatched.load(Ordering::SeqCst)
+    }
+
+    /// Whether `hook` gets an event of type `id` in the given meeting (server lists, hook
+    /// state, meeting scope, `eventID`).
+    pub fn wants(
+        &self,
+        hook: &Hook,
+        id: &str,
+        internal: Option<&Value>,
+        external: Option<&Value>,
+    ) -> bool {
+        self.server.passes_filters(id)
+            && hook.active
+            && hook.wants_meeting(internal, external)
+            && hook.wants_event(id)
+    }
+
+    /// Queues recovered deliveries (from the audit log, after a restart) for a hook, ahead of
+    /// anything new.
+    pub fn replay(&self, hook_id: &str, deliveries: Vec<Delivery>) {
+        if let Some(entry) = self.read().iter().find(|e| e.hook.id == hook_id) {
+            for d in deliveries {
+                if entry.queue.send(d).is_ok() {
+                    ServerStats::inc(&self.stats.queued);
+                }
+            }
         }
     }
 
@@ -248,11 +326,13 @@ impl Dispatcher {
         hooks
     }
 
-    /// Fans one event out to the hooks that want it. `raw` is the raw message it came from.
-    pub fn dispatch(&self, out: &Outgoing, raw: &Value) {
+    /// Fans one event out to the hooks that want it. `raw` is the raw message it came from,
+    /// `seq` the event's id in the audit log.
+    pub fn dispatch(&self, out: &Outgoing, raw: &Value, seq: i64) {
         let id = out.id();
         if !self.server.passes_filters(id) {
             ServerStats::inc(&self.stats.filtered);
+            self.last_dispatched.store(seq, Ordering::SeqCst);
             return;
         }
         let internal = opt_path(
@@ -271,6 +351,7 @@ impl Dispatcher {
             if !hook.active || !hook.wants_meeting(internal, external) || !hook.wants_event(id) {
                 continue;
             }
+            // (server filters were checked above)
             let body = if hook.get_raw {
                 raw_body
                     .get_or_insert_with(|| {
@@ -295,6 +376,7 @@ impl Dispatcher {
                     .clone()
             };
             let delivery = Delivery {
+                seq,
                 event_id: event_id.clone(),
                 body,
             };
@@ -302,6 +384,9 @@ impl Dispatcher {
                 ServerStats::inc(&self.stats.queued);
             }
         }
+        // After the pushes: a worker that reads this and then finds its queue empty is done
+        // with everything up to `seq`.
+        self.last_dispatched.store(seq, Ordering::SeqCst);
     }
 
     /// The server this dispatcher serves.

@@ -54,10 +54,17 @@ pub enum HttpError {
 pub struct Answer {
     /// Final status, after redirects.
     pub status: StatusCode,
+    /// Its headers.
+    pub headers: HeaderMap,
+    /// The first [`EXCERPT`] bytes of its body.
+    pub body: Bytes,
 }
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+/// How much of a response body is kept for the audit log.
+pub const EXCERPT: usize = 4096;
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Io for T {}
 
 type Connection = http1::Connection<TokioIo<Box<dyn Io>>, Full<Bytes>>;
 
@@ -219,7 +226,7 @@ impl Client {
             path_and_query.push(if target.has_query { '&' } else { '?' });
             path_and_query.push_str(extra);
         }
-        let (status, mut location) = self
+        let (mut answer, mut location) = self
             .send_once(
                 &method,
                 &target.origin,
@@ -229,14 +236,14 @@ impl Client {
                 body.clone(),
             )
             .await?;
-        let mut status = status;
         let mut current = target.url.clone();
         let mut headers = std::borrow::Cow::Borrowed(headers);
         let mut redirects = 0;
         loop {
+            let status = answer.status;
             let redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
             let Some(loc) = location.filter(|_| redirect) else {
-                return Ok(Answer { status });
+                return Ok(answer);
             };
             redirects += 1;
             if redirects > self.max_redirects {
@@ -258,7 +265,7 @@ impl Client {
             if next_target.origin != target.origin {
                 headers.to_mut().remove(AUTHORIZATION);
             }
-            (status, location) = self
+            (answer, location) = self
                 .send_once(
                     &method,
                     &next_target.origin,
@@ -324,7 +331,7 @@ impl Client {
         path_and_query: &str,
         headers: &HeaderMap,
         body: Bytes,
-    ) -> Result<(StatusCode, Option<String>), HttpError> {
+    ) -> Result<(Answer, Option<String>), HttpError> {
         let build = |body: Bytes| -> Result<Request<Full<Bytes>>, HttpError> {
             let mut req = Request::builder()
                 .method(method.clone())
@@ -366,14 +373,17 @@ impl Client {
                 .headers()
                 .get(hyper::header::CONNECTION)
                 .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
-            let mut body = response.into_body();
+            let (parts, mut body) = response.into_parts();
             let mut read = 0usize;
+            let mut excerpt = Vec::new();
             let mut complete = false;
             loop {
                 match drive(&mut conn.driver, body.frame()).await {
                     Ok(Some(Ok(frame))) => {
                         if let Some(data) = frame.data_ref() {
                             read += data.len();
+                            let room = EXCERPT.saturating_sub(excerpt.len());
+                            excerpt.extend_from_slice(&data[..data.len().min(room)]);
                         }
                         if read > DRAIN_LIMIT {
                             break;
@@ -389,7 +399,12 @@ impl Client {
             if !complete || !keep_alive {
                 self.conn = None;
             }
-            return Ok((status, location));
+            let answer = Answer {
+                status,
+                headers: parts.headers,
+                body: Bytes::from(excerpt),
+            };
+            return Ok((answer, location));
         }
         unreachable!("the second pass always returns")
     }

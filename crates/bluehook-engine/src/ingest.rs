@@ -15,7 +15,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::{AuditLog, Record};
 use crate::stats::ServerStats;
+
+fn epoch_ms(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
 
 /// A message as it came from Redis.
 #[derive(Debug, Clone)]
@@ -48,8 +55,25 @@ pub async fn run(
     source: Source,
     relay: mpsc::Sender<RawMessage>,
     stats: Arc<ServerStats>,
+    audit: Option<Arc<AuditLog>>,
     cancel: CancellationToken,
 ) {
+    let server: Arc<str> = Arc::from(source.server.as_str());
+    let gap = |started_at: i64, ended_at: Option<i64>, detail: String| {
+        let audit = audit.clone();
+        let server = server.clone();
+        async move {
+            if let Some(a) = audit {
+                a.record(Record::Gap {
+                    server,
+                    started_at,
+                    ended_at,
+                    detail,
+                })
+                .await;
+            }
+        }
+    };
     let shown_url = redact_url(&source.url);
     let client = match redis::Client::open(source.url.as_str()) {
         Ok(c) => c,
@@ -77,13 +101,20 @@ pub async fn run(
                 ServerStats::inc(&stats.redis_connects);
                 stats.redis_up.store(true, Ordering::Relaxed);
                 match down_since.take() {
-                    Some((since, at)) => tracing::warn!(
-                        server = %source.server,
-                        url = %shown_url,
-                        outage_ms = since.elapsed().as_millis() as u64,
-                        outage_started = ?at,
-                        "Redis subscription restored; messages published during the outage were not received"
-                    ),
+                    Some((since, at)) => {
+                        tracing::warn!(
+                            server = %source.server,
+                            url = %shown_url,
+                            outage_ms = since.elapsed().as_millis() as u64,
+                            outage_started = ?at,
+                            "Redis subscription restored; messages published during the outage were not received"
+                        );
+                        let detail = format!(
+                            "subscription restored after {} ms",
+                            since.elapsed().as_millis()
+                        );
+                        gap(epoch_ms(at), Some(bluehook_core::now_ms() as i64), detail).await;
+                    }
                     None => {
                         tracing::info!(server = %source.server, url = %shown_url, channels = ?source.channels, "subscribed to Redis")
                     }
@@ -118,14 +149,18 @@ pub async fn run(
                     }
                 }
                 stats.redis_up.store(false, Ordering::Relaxed);
-                down_since = Some((Instant::now(), std::time::SystemTime::now()));
+                let now = std::time::SystemTime::now();
+                down_since = Some((Instant::now(), now));
                 tracing::warn!(server = %source.server, url = %shown_url, "Redis connection lost; reconnecting");
+                gap(epoch_ms(now), None, "connection lost".into()).await;
             }
             Err(e) => {
                 ServerStats::inc(&stats.redis_errors);
                 stats.redis_up.store(false, Ordering::Relaxed);
                 if down_since.is_none() {
-                    down_since = Some((Instant::now(), std::time::SystemTime::now()));
+                    let now = std::time::SystemTime::now();
+                    down_since = Some((Instant::now(), now));
+                    gap(epoch_ms(now), None, format!("cannot subscribe: {e}")).await;
                 }
                 tracing::warn!(server = %source.server, url = %shown_url, error = %e, retry_in_ms = backoff.as_millis() as u64, "cannot subscribe to Redis");
             }

@@ -19,6 +19,7 @@
 //! Every task is tracked; [`Engine::shutdown`] cancels one token and waits for all of them.
 
 pub mod api;
+pub mod audit;
 pub mod deliver;
 pub mod dispatch;
 pub mod http;
@@ -83,6 +84,9 @@ pub struct Engine {
     data_dir: PathBuf,
     cancel: CancellationToken,
     tracker: TaskTracker,
+    audit: Option<Arc<audit::AuditLog>>,
+    audit_writer: Option<std::thread::JoinHandle<()>>,
+    store: Arc<Store>,
 }
 
 /// The data directory: configured, else `$XDG_DATA_HOME/bluehook`, else `~/.local/share/bluehook`.
@@ -107,6 +111,12 @@ impl Engine {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let data_dir = data_dir(&config)?;
         let store = Arc::new(Store::open_in(&data_dir)?);
+        let (audit, audit_writer) = if config.audit.enabled {
+            let (log, writer) = audit::AuditLog::start(store.path())?;
+            (Some(log), Some(writer))
+        } else {
+            (None, None)
+        };
         let ctx = Arc::new(deliver::DeliveryContext::new(config.delivery.clone()));
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -122,16 +132,21 @@ impl Engine {
                 stats.clone(),
                 tracker.clone(),
                 cancel.child_token(),
+                audit.clone(),
             )?;
+            if let Some(audit) = &audit {
+                recover(&store, &dispatcher, audit)?;
+            }
             let (inbox, rx) = mpsc::channel(INBOX_CAPACITY);
             let relay = relay::Relay {
-                server: server.name.clone(),
+                server: Arc::from(server.name.as_str()),
                 dispatcher: dispatcher.clone(),
                 stats: stats.clone(),
                 store: store.clone(),
                 mappings: store.mappings(&server.name)?,
                 mapping_timeout: Duration::from_millis(config.mappings.timeout_ms),
                 cleanup_interval: Duration::from_millis(config.mappings.cleanup_interval_ms),
+                audit: audit.clone(),
             };
             tracker.spawn(relay.run(rx, cancel.child_token()));
             if !server.redis_url.is_empty() {
@@ -144,6 +159,7 @@ impl Engine {
                     source,
                     inbox.clone(),
                     stats.clone(),
+                    audit.clone(),
                     cancel.child_token(),
                 ));
             }
@@ -193,6 +209,9 @@ impl Engine {
             data_dir,
             cancel,
             tracker,
+            audit,
+            audit_writer,
+            store,
         })
     }
 
@@ -243,6 +262,87 @@ impl Engine {
         self.cancel.cancel();
         self.tracker.close();
         self.tracker.wait().await;
+        let Engine {
+            servers,
+            audit,
+            audit_writer,
+            ..
+        } = self;
+        // The writer finishes its last batch once every handle to the log is gone.
+        drop(servers);
+        drop(audit);
+        if let Some(writer) = audit_writer {
+            let joined = tokio::task::spawn_blocking(move || writer.join());
+            if tokio::time::timeout(Duration::from_secs(10), joined)
+                .await
+                .is_err()
+            {
+                tracing::error!("audit log writer did not finish within 10 s");
+            }
+        }
         tracing::info!("Bluehook stopped");
     }
+
+    /// The audit log, when enabled.
+    pub fn audit(&self) -> Option<&Arc<audit::AuditLog>> {
+        self.audit.as_ref()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+}
+
+/// Requeues, for every hook of a dispatcher, the events after its cursor that it wants: the
+/// deliveries that were pending when the previous process stopped (or was killed).
+fn recover(
+    store: &Store,
+    dispatcher: &Dispatcher,
+    audit: &audit::AuditLog,
+) -> Result<(), EngineError> {
+    use bluehook_core::callback::BodyPrefix;
+    use serde_json::Value;
+    let server = dispatcher.server();
+    let cursors = store.cursors(&server.name)?;
+    let hooks = dispatcher.list();
+    let from = hooks
+        .iter()
+        .filter_map(|h| cursors.get(&h.id).copied())
+        .min();
+    let Some(from) = from.filter(|f| *f < audit.last_event_id()) else {
+        return Ok(());
+    };
+    let events = store.events_after(&server.name, from)?;
+    let mut total = 0;
+    for hook in &hooks {
+        let Some(&cursor) = cursors.get(&hook.id) else {
+            continue;
+        };
+        let mut deliveries = Vec::new();
+        for e in events.iter().filter(|e| e.id > cursor) {
+            let internal = e.meeting_internal.clone().map(Value::String);
+            let external = e.meeting_external.clone().map(Value::String);
+            if !dispatcher.wants(hook, &e.kind, internal.as_ref(), external.as_ref()) {
+                continue;
+            }
+            let payload = match (&e.raw, hook.get_raw && !e.raw_is_event) {
+                (Some(raw), true) => serde_json::from_str::<Value>(raw)
+                    .map(|v| bluehook_core::jsjson::to_string(&v))
+                    .unwrap_or_else(|_| e.json.clone()),
+                _ => e.json.clone(),
+            };
+            deliveries.push(dispatch::Delivery {
+                seq: e.id,
+                event_id: Arc::from(e.kind.as_str()),
+                body: Arc::new(BodyPrefix::new(&server.domain, &payload)),
+            });
+        }
+        total += deliveries.len();
+        dispatcher.replay(&hook.id, deliveries);
+    }
+    if total > 0 {
+        tracing::info!(server = %server.name, deliveries = total, "resuming deliveries pending at the last stop");
+    }
+    Ok(())
 }

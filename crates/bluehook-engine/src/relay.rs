@@ -7,8 +7,10 @@
 //! JSON, is not a known event, or lacks a required field is counted and logged, never fatal.
 //! On a timer the task expires inactive meetings and saves the mappings when they changed.
 
+use bluehook_core::jsjson;
+use bluehook_core::jsvalue::opt_path;
 use bluehook_core::mapping::Mappings;
-use bluehook_core::process::{process, Processed};
+use bluehook_core::process::{process, Outgoing, Processed, RawPayload};
 use bluehook_core::{now_ms, translate};
 use serde_json::Value;
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::{AuditLog, EventRow, RawRow, Record};
 use crate::dispatch::Dispatcher;
 use crate::ingest::RawMessage;
 use crate::stats::ServerStats;
@@ -24,7 +27,7 @@ use crate::store::Store;
 /// Everything the relay task needs.
 pub struct Relay {
     /// Server name, for logs and the store.
-    pub server: String,
+    pub server: Arc<str>,
     /// Where events go.
     pub dispatcher: Arc<Dispatcher>,
     /// Counters.
@@ -37,6 +40,8 @@ pub struct Relay {
     pub mapping_timeout: Duration,
     /// How often to expire and save mappings.
     pub cleanup_interval: Duration,
+    /// Where raw messages and events are recorded (None: audit log off).
+    pub audit: Option<Arc<AuditLog>>,
 }
 
 /// How many bytes of a bad message are shown in the log.
@@ -54,7 +59,7 @@ impl Relay {
                 biased;
                 _ = cancel.cancelled() => break,
                 msg = inbox.recv() => match msg {
-                    Some(msg) => self.handle(&msg),
+                    Some(msg) => self.handle(&msg).await,
                     None => break,
                 },
                 _ = cleanup.tick() => {
@@ -81,40 +86,135 @@ impl Relay {
         }
     }
 
-    /// Parses, translates and dispatches one message.
-    pub fn handle(&mut self, msg: &RawMessage) {
+    /// Parses, translates, records and dispatches one message.
+    pub async fn handle(&mut self, msg: &RawMessage) {
         ServerStats::inc(&self.stats.received);
+        let raw_id = self.audit.as_ref().map_or(0, |a| a.next_raw_id());
+        let received_at = now_ms();
+        let (raw, outcome) = self.translate(msg, received_at);
+        if let Some(audit) = &self.audit {
+            let (name, outcome, error) = match &outcome {
+                Outcome::Events(_) => (raw.as_ref().and_then(name_of), "event", None),
+                Outcome::Dropped(kind, error) => {
+                    (raw.as_ref().and_then(name_of), *kind, error.clone())
+                }
+            };
+            audit
+                .record(Record::Raw(RawRow {
+                    id: raw_id,
+                    server: self.server.clone(),
+                    received_at: received_at as i64,
+                    channel: msg.channel.clone(),
+                    name,
+                    outcome,
+                    error,
+                    payload: msg.payload.clone(),
+                }))
+                .await;
+        }
+        let (Some(raw), Outcome::Events(events)) = (raw, outcome) else {
+            return;
+        };
+        for out in &events {
+            ServerStats::inc(&self.stats.events);
+            tracing::debug!(server = %self.server, event = %out.id(), "event");
+            let seq = match &self.audit {
+                Some(audit) => {
+                    let json: Arc<str> = Arc::from(jsjson::to_string(&out.event));
+                    let field = |path: &[&str]| {
+                        opt_path(&out.event, path)
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                    };
+                    audit
+                        .record_event(|id| EventRow {
+                            id,
+                            raw_id,
+                            server: self.server.clone(),
+                            at: received_at as i64,
+                            kind: Arc::from(out.id()),
+                            meeting_internal: field(&[
+                                "data",
+                                "attributes",
+                                "meeting",
+                                "internal-meeting-id",
+                            ]),
+                            meeting_external: field(&[
+                                "data",
+                                "attributes",
+                                "meeting",
+                                "external-meeting-id",
+                            ]),
+                            user_internal: field(&[
+                                "data",
+                                "attributes",
+                                "user",
+                                "internal-user-id",
+                            ]),
+                            user_external: field(&[
+                                "data",
+                                "attributes",
+                                "user",
+                                "external-user-id",
+                            ]),
+                            raw_kind: match out.raw {
+                                RawPayload::Original => 0,
+                                RawPayload::Event => 1,
+                            },
+                            json,
+                        })
+                        .await
+                }
+                None => 0,
+            };
+            self.dispatcher.dispatch(out, &raw, seq);
+        }
+    }
+
+    /// Parses and translates one message, counting and logging what is dropped.
+    fn translate(&mut self, msg: &RawMessage, now: u64) -> (Option<Value>, Outcome) {
         let raw: Value = match serde_json::from_slice(&msg.payload) {
             Ok(v) => v,
             Err(e) => {
                 ServerStats::inc(&self.stats.malformed);
                 tracing::warn!(server = %self.server, channel = %msg.channel, error = %e, message = %excerpt(&msg.payload), "message is not JSON; dropped");
-                return;
+                return (None, Outcome::Dropped("malformed", Some(e.to_string())));
             }
         };
         if is_empty(&raw) {
             ServerStats::inc(&self.stats.unknown);
-            return;
+            return (Some(raw), Outcome::Dropped("unknown", None));
         }
-        match process(&raw, &mut self.mappings, now_ms()) {
-            Ok(Processed::Events(events)) => {
-                for out in &events {
-                    ServerStats::inc(&self.stats.events);
-                    tracing::debug!(server = %self.server, event = %out.id(), "event");
-                    self.dispatcher.dispatch(out, &raw);
-                }
-            }
+        let outcome = match process(&raw, &mut self.mappings, now) {
+            Ok(Processed::Events(events)) => Outcome::Events(events),
             Ok(Processed::Unknown) => {
                 ServerStats::inc(&self.stats.unknown);
                 tracing::trace!(server = %self.server, channel = %msg.channel, name = ?translate::message_name(&raw), "message type not relayed");
+                Outcome::Dropped("unknown", None)
             }
-            Ok(Processed::Ignored) => ServerStats::inc(&self.stats.ignored),
+            Ok(Processed::Ignored) => {
+                ServerStats::inc(&self.stats.ignored);
+                Outcome::Dropped("ignored", None)
+            }
             Err(e) => {
                 ServerStats::inc(&self.stats.translate_failed);
                 tracing::warn!(server = %self.server, channel = %msg.channel, error = %e, message = %excerpt(&msg.payload), "message could not be translated; dropped");
+                Outcome::Dropped("failed", Some(e.to_string()))
             }
-        }
+        };
+        (Some(raw), outcome)
     }
+}
+
+/// What became of a message.
+enum Outcome {
+    Events(Vec<Outgoing>),
+    /// `unknown`, `ignored`, `malformed` or `failed`, with the error.
+    Dropped(&'static str, Option<String>),
+}
+
+fn name_of(raw: &Value) -> Option<String> {
+    translate::message_name(raw).map(str::to_owned)
 }
 
 /// bbb-webhooks drops `{}` and `[]` (and non-objects) without a word.

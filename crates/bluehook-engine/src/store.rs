@@ -59,7 +59,101 @@ const MIGRATIONS: &[&str] = &[
         meetings TEXT NOT NULL,
         users TEXT NOT NULL
      );",
+    // 2: the audit log — raw messages, normalized events (also the delivery log that hook
+    // cursors point into), attempts, hook lifecycle, ingest gaps
+    "CREATE TABLE raw_events (
+        id INTEGER PRIMARY KEY,
+        server TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        name TEXT,
+        outcome TEXT NOT NULL,
+        error TEXT,
+        payload TEXT NOT NULL
+     );
+     CREATE INDEX raw_events_server ON raw_events (server, id);
+     CREATE INDEX raw_events_received ON raw_events (received_at);
+     CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        raw_id INTEGER NOT NULL,
+        server TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        meeting_internal TEXT,
+        meeting_external TEXT,
+        user_internal TEXT,
+        user_external TEXT,
+        raw_kind INTEGER NOT NULL,
+        json TEXT NOT NULL
+     );
+     CREATE INDEX events_server ON events (server, id);
+     CREATE INDEX events_type ON events (type, id);
+     CREATE INDEX events_meeting_internal ON events (meeting_internal, id);
+     CREATE INDEX events_meeting_external ON events (meeting_external, id);
+     CREATE INDEX events_at ON events (at);
+     CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY,
+        server TEXT NOT NULL,
+        hook_id TEXT NOT NULL,
+        event_id INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        request_headers TEXT NOT NULL,
+        status INTEGER,
+        response_headers TEXT,
+        response_body TEXT,
+        latency_us INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        error_class TEXT,
+        error TEXT
+     );
+     CREATE INDEX attempts_event ON attempts (event_id, id);
+     CREATE INDEX attempts_hook ON attempts (hook_id, id);
+     CREATE INDEX attempts_outcome ON attempts (outcome, id);
+     CREATE INDEX attempts_at ON attempts (at);
+     CREATE TABLE hook_cursors (
+        server TEXT NOT NULL,
+        hook_id TEXT NOT NULL,
+        through INTEGER NOT NULL,
+        PRIMARY KEY (server, hook_id)
+     );
+     CREATE TABLE hook_log (
+        id INTEGER PRIMARY KEY,
+        server TEXT NOT NULL,
+        hook_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        callback_url TEXT NOT NULL,
+        detail TEXT
+     );
+     CREATE TABLE gaps (
+        id INTEGER PRIMARY KEY,
+        server TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        detail TEXT
+     );",
 ];
+
+/// An event read back from the log for redelivery.
+#[derive(Debug, Clone)]
+pub struct PendingEvent {
+    /// Event id.
+    pub id: i64,
+    /// `data.id`.
+    pub kind: String,
+    /// Internal meeting id.
+    pub meeting_internal: Option<String>,
+    /// External meeting id.
+    pub meeting_external: Option<String>,
+    /// getRaw hooks get the event itself (synthesized events).
+    pub raw_is_event: bool,
+    /// Event JSON.
+    pub json: String,
+    /// The raw message, if kept.
+    pub raw: Option<String>,
+}
 
 /// The database.
 pub struct Store {
@@ -81,6 +175,11 @@ impl Store {
             source,
         })?;
         Self::open(&dir.join("bluehook.sqlite3"))
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Opens (creating if needed) the database file at `path` and migrates it.
@@ -139,14 +238,62 @@ impl Store {
 
     /// Deletes a hook; returns whether it existed.
     pub fn delete_hook(&self, server: &str, id: &str) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
+        let conn = self.conn();
+        let n = conn
             .execute(
                 "DELETE FROM hooks WHERE server = ?1 AND id = ?2",
                 params![server, id],
             )
             .map_err(|e| self.sqlite(e))?;
+        conn.execute(
+            "DELETE FROM hook_cursors WHERE server = ?1 AND hook_id = ?2",
+            params![server, id],
+        )
+        .map_err(|e| self.sqlite(e))?;
         Ok(n > 0)
+    }
+
+    /// Where each hook of `server` stands in the event log (last event id it finished).
+    pub fn cursors(
+        &self,
+        server: &str,
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT hook_id, through FROM hook_cursors WHERE server = ?1")
+            .map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map([server], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(|e| self.sqlite(e))?;
+        rows.map(|r| r.map_err(|e| self.sqlite(e))).collect()
+    }
+
+    /// Events of `server` after event `after`, in order, with what a delivery needs.
+    pub fn events_after(&self, server: &str, after: i64) -> Result<Vec<PendingEvent>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT e.id, e.type, e.meeting_internal, e.meeting_external, e.raw_kind, e.json, r.payload
+                 FROM events e LEFT JOIN raw_events r ON r.id = e.raw_id
+                 WHERE e.server = ?1 AND e.id > ?2 ORDER BY e.id",
+            )
+            .map_err(|e| self.sqlite(e))?;
+        let rows = stmt
+            .query_map(params![server, after], |r| {
+                Ok(PendingEvent {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    meeting_internal: r.get(2)?,
+                    meeting_external: r.get(3)?,
+                    raw_is_event: r.get::<_, i64>(4)? == 1,
+                    json: r.get(5)?,
+                    raw: r.get(6)?,
+                })
+            })
+            .map_err(|e| self.sqlite(e))?;
+        rows.map(|r| r.map_err(|e| self.sqlite(e))).collect()
     }
 
     /// The hooks of `server`, in creation order.
