@@ -139,6 +139,7 @@ async fn start_bluehook(
         .env("REDIS_PORT", redis.port().to_string())
         .env("SERVER_PORT", port.to_string())
         .env("BLUEHOOK_DATA_DIR", data)
+        .env("BLUEHOOK_ADMIN_PORT", "0")
         .env("LOG_LEVEL", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

@@ -17,6 +17,7 @@ fn serve(redis: &RedisServer, port: u16, data: &std::path::Path) -> Child {
         .env("REDIS_PORT", redis.port().to_string())
         .env("SERVER_PORT", port.to_string())
         .env("BLUEHOOK_DATA_DIR", data)
+        .env("BLUEHOOK_ADMIN_PORT", "0")
         .env("LOG_LEVEL", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -25,6 +25,7 @@ fn serve(env: &[(&str, String)], data: &std::path::Path) -> Serve {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("BLUEHOOK_DATA_DIR", data)
+        .env("BLUEHOOK_ADMIN_PORT", "0")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for (k, v) in env {

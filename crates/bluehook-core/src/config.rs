@@ -77,6 +77,8 @@ pub struct Config {
     pub mappings: MappingsConfig,
     /// The audit log: every raw message, event and attempt, and durable delivery.
     pub audit: AuditConfig,
+    /// The admin API (JSON + Server-Sent Events) and `/metrics`.
+    pub admin: AdminConfig,
     /// The BBB servers; the first is the default one that the environment variables configure
     /// and that answers on the plain `/bigbluebutton/api/hooks/…` paths.
     pub servers: Vec<ServerConfig>,
@@ -92,6 +94,7 @@ impl Default for Config {
             delivery: DeliveryConfig::default(),
             mappings: MappingsConfig::default(),
             audit: AuditConfig::default(),
+            admin: AdminConfig::default(),
             servers: Vec::new(),
         }
     }
@@ -179,6 +182,32 @@ impl Default for MappingsConfig {
         MappingsConfig {
             timeout_ms: 604_800_000,
             cleanup_interval_ms: 10_000,
+        }
+    }
+}
+
+/// The admin API listener.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Serve the admin API (`BLUEHOOK_ADMIN`).
+    pub enabled: bool,
+    /// Address to bind (`BLUEHOOK_ADMIN_BIND`); keep it on loopback unless behind a proxy.
+    pub bind: String,
+    /// Port (`BLUEHOOK_ADMIN_PORT`), default 3006; 0 picks a free one.
+    pub port: u16,
+    /// Bearer token; when empty one is generated on first run and kept in
+    /// `<data_dir>/admin-token` (mode 0600) (`BLUEHOOK_ADMIN_TOKEN`).
+    pub token: Secret,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            enabled: true,
+            bind: "127.0.0.1".into(),
+            port: 3006,
+            token: Secret::default(),
         }
     }
 }
@@ -356,6 +385,21 @@ impl Config {
         }
         if let Some((n, v)) = get("BLUEHOOK_PERMANENT_INTERVAL_RESET") {
             self.delivery.permanent_interval_reset_ms = number(n, &v)?;
+        }
+        if let Some((n, v)) = get("BLUEHOOK_ADMIN") {
+            self.admin.enabled = boolean(n, &v)?;
+        }
+        if let Some((_, v)) = get("BLUEHOOK_ADMIN_BIND") {
+            self.admin.bind = v;
+        }
+        if let Some((n, v)) = get("BLUEHOOK_ADMIN_PORT") {
+            self.admin.port = v
+                .trim()
+                .parse()
+                .map_err(|_| env_err(n, "expected a port number"))?;
+        }
+        if let Some((_, v)) = get("BLUEHOOK_ADMIN_TOKEN") {
+            self.admin.token = Secret::new(v);
         }
         if let Some((n, v)) = get("BLUEHOOK_AUDIT") {
             self.audit.enabled = boolean(n, &v)?;

@@ -454,5 +454,54 @@ fn write_loop(
             }
         }
         batch.clear();
+        // Idle: bring the full-text index up to date, a little at a time, so that a new
+        // record never waits long behind it.
+        while rx.is_empty() {
+            match index_some(&mut conn, FTS_CHUNK) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "full-text indexing failed; will retry later");
+                    break;
+                }
+            }
+        }
     }
+}
+
+/// Events indexed per step when the writer is idle.
+const FTS_CHUNK: usize = 200;
+
+/// Adds up to `n` not yet indexed events to the full-text index; returns how many.
+fn index_some(conn: &mut Connection, n: usize) -> rusqlite::Result<usize> {
+    let tx = conn.transaction()?;
+    let through: i64 = tx.query_row(
+        "SELECT indexed_through FROM fts_state WHERE id = 1",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut last = through;
+    let mut count = 0;
+    {
+        let mut select =
+            tx.prepare_cached("SELECT id, json FROM events WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+        let mut insert =
+            tx.prepare_cached("INSERT INTO events_fts (rowid, json) VALUES (?1, ?2)")?;
+        let mut rows = select.query(params![through, n as i64])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let json: String = r.get(1)?;
+            insert.execute(params![id, json])?;
+            last = id;
+            count += 1;
+        }
+    }
+    if count > 0 {
+        tx.execute(
+            "UPDATE fts_state SET indexed_through = ?1 WHERE id = 1",
+            [last],
+        )?;
+    }
+    tx.commit()?;
+    Ok(count)
 }

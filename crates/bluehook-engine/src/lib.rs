@@ -18,12 +18,15 @@
 //!
 //! Every task is tracked; [`Engine::shutdown`] cancels one token and waits for all of them.
 
+pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod deliver;
 pub mod dispatch;
+pub mod export;
 pub mod http;
 pub mod ingest;
+pub mod query;
 pub mod relay;
 pub mod stats;
 pub mod store;
@@ -87,6 +90,8 @@ pub struct Engine {
     audit: Option<Arc<audit::AuditLog>>,
     audit_writer: Option<std::thread::JoinHandle<()>>,
     store: Arc<Store>,
+    admin_addr: Option<SocketAddr>,
+    admin_token: Option<String>,
 }
 
 /// The data directory: configured, else `$XDG_DATA_HOME/bluehook`, else `~/.local/share/bluehook`.
@@ -200,7 +205,42 @@ impl Engine {
                 tracing::error!(error = %e, "BBB hooks API stopped");
             }
         });
-        tracing::info!(api = %api_addr, data_dir = %data_dir.display(), servers = config.servers.len(), "Bluehook started");
+        let (admin_addr, admin_token) = if config.admin.enabled {
+            let token = admin::token(config.admin.token.expose(), &data_dir)?;
+            let state = Arc::new(admin::AdminState {
+                db: store.path().to_owned(),
+                servers: servers
+                    .values()
+                    .map(|s| (s.dispatcher.clone(), s.stats.clone()))
+                    .collect(),
+                audit: audit.clone(),
+                token: token.clone(),
+                cancel: cancel.child_token(),
+            });
+            let addr = format!("{}:{}", config.admin.bind, config.admin.port);
+            let listener = tokio::net::TcpListener::bind(&addr)
+                .await
+                .map_err(|source| EngineError::Bind {
+                    addr: addr.clone(),
+                    source,
+                })?;
+            let bound = listener
+                .local_addr()
+                .map_err(|source| EngineError::Bind { addr, source })?;
+            let admin_cancel = cancel.child_token();
+            tracker.spawn(async move {
+                let served = axum::serve(listener, admin::router(state))
+                    .with_graceful_shutdown(admin_cancel.cancelled_owned())
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "admin API stopped");
+                }
+            });
+            (Some(bound), Some(token))
+        } else {
+            (None, None)
+        };
+        tracing::info!(api = %api_addr, admin = ?admin_addr, data_dir = %data_dir.display(), servers = config.servers.len(), "Bluehook started");
 
         Ok(Engine {
             servers,
@@ -212,12 +252,24 @@ impl Engine {
             audit,
             audit_writer,
             store,
+            admin_addr,
+            admin_token,
         })
     }
 
     /// Where the BBB hooks API listens.
     pub fn api_addr(&self) -> SocketAddr {
         self.api_addr
+    }
+
+    /// Where the admin API listens, when enabled.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
+    }
+
+    /// The admin API's bearer token, when enabled.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
     }
 
     /// The data directory in use.

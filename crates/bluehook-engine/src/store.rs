@@ -134,6 +134,10 @@ const MIGRATIONS: &[&str] = &[
         ended_at INTEGER,
         detail TEXT
      );",
+    // 3: full-text index over event JSON, filled by the writer when it is idle
+    "CREATE VIRTUAL TABLE events_fts USING fts5(json, content='', contentless_delete=1);
+     CREATE TABLE fts_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_through INTEGER NOT NULL);
+     INSERT INTO fts_state VALUES (1, 0);",
 ];
 
 /// An event read back from the log for redelivery.
@@ -198,6 +202,11 @@ impl Store {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(err)?;
+        if version == 0 {
+            // Lets retention give space back in small steps (set before the first table).
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+                .map_err(err)?;
+        }
         for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             conn.execute_batch(&format!(
                 "BEGIN; {step} PRAGMA user_version = {}; COMMIT;",
