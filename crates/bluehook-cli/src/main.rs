@@ -2,7 +2,9 @@
 //!
 //! `bluehook serve` loads the configuration (TOML file and/or bbb-webhooks' environment
 //! variables), sets up logging, starts the [`bluehook_engine::Engine`] and stops it
-//! gracefully on SIGINT or SIGTERM.
+//! gracefully on SIGINT or SIGTERM. `bluehook export` streams the audit log to a file.
+
+mod export;
 
 use anyhow::{Context, Result};
 use bluehook_core::config::{Config, LogFormat};
@@ -33,6 +35,14 @@ enum Command {
         #[arg(long, short, env = "BLUEHOOK_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Export the audit log (events or attempts) as CSV, NDJSON or JSON.
+    Export {
+        /// TOML configuration file, to find the data directory.
+        #[arg(long, short, env = "BLUEHOOK_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        args: export::ExportArgs,
+    },
     /// Print the effective configuration (secrets hidden) and exit.
     Config {
         /// TOML configuration file (environment variables override it).
@@ -42,6 +52,13 @@ enum Command {
 }
 
 fn load_config(path: Option<&PathBuf>) -> Result<Config> {
+    let config = read_config(path)?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// The configuration without the checks that only serving needs (a shared secret).
+fn read_config(path: Option<&PathBuf>) -> Result<Config> {
     let mut config = match path {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -51,7 +68,6 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config> {
         None => Config::default(),
     };
     config.apply_env(|name| std::env::var(name).ok())?;
-    config.validate()?;
     Ok(config)
 }
 
@@ -107,10 +123,22 @@ fn main() -> Result<()> {
                 Ok(())
             })
         }
+        Command::Export { config, args } => {
+            let config = read_config(config.as_ref())?;
+            let db = match args_db(&args) {
+                Some(db) => db,
+                None => bluehook_engine::data_dir(&config)?.join("bluehook.sqlite3"),
+            };
+            export::run(args, db)
+        }
         Command::Config { config } => {
             let config = load_config(config.as_ref())?;
             println!("{config:#?}");
             Ok(())
         }
     }
+}
+
+fn args_db(args: &export::ExportArgs) -> Option<PathBuf> {
+    args.db()
 }

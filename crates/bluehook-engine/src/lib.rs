@@ -28,6 +28,7 @@ pub mod http;
 pub mod ingest;
 pub mod query;
 pub mod relay;
+pub mod retention;
 pub mod stats;
 pub mod store;
 
@@ -205,6 +206,20 @@ impl Engine {
                 tracing::error!(error = %e, "BBB hooks API stopped");
             }
         });
+        if audit.is_some() {
+            let policy = retention::Policy {
+                max_age_ms: (config.audit.retention_days > 0)
+                    .then(|| config.audit.retention_days as i64 * 86_400_000),
+                max_bytes: (config.audit.max_size_mb > 0)
+                    .then(|| config.audit.max_size_mb as i64 * 1024 * 1024),
+            };
+            tracker.spawn(retention::run(
+                store.path().to_owned(),
+                policy,
+                Duration::from_secs(config.audit.retention_interval_s),
+                cancel.child_token(),
+            ));
+        }
         let (admin_addr, admin_token) = if config.admin.enabled {
             let token = admin::token(config.admin.token.expose(), &data_dir)?;
             let state = Arc::new(admin::AdminState {
