@@ -41,7 +41,7 @@ enum Command {
         #[arg(long, short, env = "BLUEHOOK_CONFIG")]
         config: Option<PathBuf>,
         #[command(flatten)]
-        args: export::ExportArgs,
+        args: Box<export::ExportArgs>,
     },
     /// Print the effective configuration (secrets hidden) and exit.
     Config {
@@ -125,11 +125,11 @@ fn main() -> Result<()> {
         }
         Command::Export { config, args } => {
             let config = read_config(config.as_ref())?;
-            let db = match args_db(&args) {
+            let db = match args.db() {
                 Some(db) => db,
                 None => bluehook_engine::data_dir(&config)?.join("bluehook.sqlite3"),
             };
-            export::run(args, db)
+            export::run(*args, db)
         }
         Command::Config { config } => {
             let config = load_config(config.as_ref())?;
@@ -137,8 +137,4 @@ fn main() -> Result<()> {
             Ok(())
         }
     }
-}
-
-fn args_db(args: &export::ExportArgs) -> Option<PathBuf> {
-    args.db()
 }
