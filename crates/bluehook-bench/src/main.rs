@@ -130,6 +130,7 @@ async fn start_bluehook(
     binary: &PathBuf,
     redis: &RedisServer,
     data: &std::path::Path,
+    audit: bool,
 ) -> Result<Bluehook> {
     let port = free_port();
     let child = Command::new(binary)
@@ -140,6 +141,7 @@ async fn start_bluehook(
         .env("SERVER_PORT", port.to_string())
         .env("BLUEHOOK_DATA_DIR", data)
         .env("BLUEHOOK_ADMIN_PORT", "0")
+        .env("BLUEHOOK_AUDIT", audit.to_string())
         .env("LOG_LEVEL", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -290,39 +292,36 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
     sorted[i]
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    let mut args = std::env::args().skip(1);
-    let mut binary = PathBuf::from("target/release/bluehook");
-    let mut n = 5000usize;
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--bluehook" => binary = PathBuf::from(args.next().context("--bluehook PATH")?),
-            "--events" => n = args.next().context("--events N")?.parse()?,
-            other => bail!("unknown argument {other}"),
-        }
-    }
-    let redis = RedisServer::start();
+/// What one configuration of the relay measured.
+struct RelayNumbers {
+    one: Vec<f64>,
+    ten: Vec<f64>,
+    latency_us: Vec<u64>,
+    rss_kib: u64,
+    delivered: u64,
+    expected: u64,
+}
+
+async fn relay_runs(
+    binary: &PathBuf,
+    redis: &RedisServer,
+    counts: &Arc<Counts>,
+    port: u16,
+    n: usize,
+    audit: bool,
+) -> Result<RelayNumbers> {
     let data = tempfile::tempdir()?;
-    let counts = Arc::new(Counts::default());
-    let port = start_receiver(counts.clone()).await?;
     let url = |i: usize| format!("http://127.0.0.1:{port}/hook/{i}");
-
-    let ceiling1 = tokio::task::spawn_blocking(move || wrk_ceiling(port, 1)).await??;
-    let ceiling10 = tokio::task::spawn_blocking(move || wrk_ceiling(port, 10)).await??;
-    let client_only = client_ceiling(port).await?;
     counts.requests.store(0, Ordering::Relaxed);
-    counts.latencies_us.lock().unwrap().clear();
-
-    let bh = start_bluehook(&binary, &redis, data.path()).await?;
+    let bh = start_bluehook(binary, redis, data.path(), audit).await?;
 
     // warm-up: connections and allocator
     create_hook(&bh, &url(0)).await?;
-    burst(&redis, &counts, 1000, 1).await?;
+    burst(redis, counts, 1000, 1).await?;
 
     let mut one = Vec::new();
     for _ in 0..3 {
-        one.push(burst(&redis, &counts, n, 1).await?);
+        one.push(burst(redis, counts, n, 1).await?);
     }
     one.sort_by(f64::total_cmp);
 
@@ -331,7 +330,7 @@ async fn main() -> Result<()> {
     }
     let mut ten = Vec::new();
     for _ in 0..3 {
-        ten.push(burst(&redis, &counts, n, 10).await?);
+        ten.push(burst(redis, counts, n, 10).await?);
     }
     ten.sort_by(f64::total_cmp);
 
@@ -348,7 +347,7 @@ async fn main() -> Result<()> {
             for i in 0..steady {
                 let due = start + Duration::from_micros(i * 1000);
                 while Instant::now() < due {
-                    std::hint::spin_loop();
+                    std::thread::sleep(Duration::from_micros(50));
                 }
                 let msg = chat(&format!("t{}", now_us()));
                 redis::cmd("PUBLISH")
@@ -362,54 +361,258 @@ async fn main() -> Result<()> {
     publisher
         .join()
         .map_err(|_| anyhow::anyhow!("publisher panicked"))??;
-    wait_count(&counts, before + steady, Duration::from_secs(60)).await?;
-    let mut lat = counts.latencies_us.lock().unwrap().clone();
-    lat.sort_unstable();
-    let rss = bh.peak_rss_kib().unwrap_or(0);
-    let delivered = counts.requests.load(Ordering::Relaxed);
+    wait_count(counts, before + steady, Duration::from_secs(60)).await?;
+    let mut latency_us = counts.latencies_us.lock().unwrap().clone();
+    latency_us.sort_unstable();
+    Ok(RelayNumbers {
+        one,
+        ten,
+        latency_us,
+        rss_kib: bh.peak_rss_kib().unwrap_or(0),
+        delivered: counts.requests.load(Ordering::Relaxed),
+        expected: 1000 + 3 * n as u64 + 30 * n as u64 + steady,
+    })
+}
 
-    let median = |v: &Vec<f64>| v[v.len() / 2];
-    println!(
-        "## Relay benchmark ({} events per burst, median of 3 runs)",
-        n
-    );
-    println!();
-    println!("| measure | result |");
-    println!("|---|---|");
-    println!("| loopback ceiling, `wrk -c1` on the same receiver | {ceiling1:.0} req/s |");
-    println!("| loopback ceiling, `wrk -c10` | {ceiling10:.0} req/s |");
-    println!(
-        "| the relay's HTTP client alone, one connection, same receiver | {client_only:.0} req/s |"
-    );
-    println!(
-        "| 1 hook, burst | {:.0} deliveries/s ({:.0}% of wrk -c1; runs {:.0} / {:.0} / {:.0}) |",
-        median(&one),
-        100.0 * median(&one) / ceiling1,
-        one[0],
-        one[1],
-        one[2]
-    );
-    println!(
-        "| 10 hooks, burst | {:.0} deliveries/s in all (runs {:.0} / {:.0} / {:.0}) |",
-        median(&ten),
-        ten[0],
-        ten[1],
-        ten[2]
-    );
-    println!(
-        "| 1 hook at 1000 events/s, publish→callback | p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} samples) |",
-        percentile(&lat, 0.50) as f64 / 1000.0,
-        percentile(&lat, 0.99) as f64 / 1000.0,
-        lat.last().copied().unwrap_or(0) as f64 / 1000.0,
-        lat.len()
-    );
-    println!(
-        "| peak RSS of bluehook serve | {:.1} MiB |",
-        rss as f64 / 1024.0
-    );
-    println!(
-        "| callbacks received / expected | {delivered} / {} |",
-        1000 + 3 * n as u64 + 30 * n as u64 + steady
-    );
+/// The audit log's own speed: writer rows/s, a filtered query over 1,000,000 events, and a
+/// full export's time and peak memory.
+async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String)>> {
+    use bluehook_engine::audit::{AttemptRow, AuditLog, EventRow, RawRow, Record};
+    use bluehook_engine::query::{Filter, Reader};
+    let dir = tempfile::tempdir()?;
+    let store = bluehook_engine::store::Store::open_in(dir.path())?;
+    let path = store.path().to_owned();
+    let (log, writer) = AuditLog::start(&path)?;
+    let server: Arc<str> = Arc::from("default");
+    let hook: Arc<str> = Arc::from("hook-1");
+    let started = Instant::now();
+    for i in 0..events {
+        let meeting = format!("meeting-{}", i % 1000);
+        let kind = [
+            "user-joined",
+            "chat-group-message-sent",
+            "user-left",
+            "user-audio-muted",
+        ][(i % 4) as usize];
+        let json = chat(&format!("row {i}"));
+        log.record(Record::Raw(RawRow {
+            id: log.next_raw_id(),
+            server: server.clone(),
+            received_at: 1_700_000_000_000 + i,
+            channel: Arc::from(CHANNEL),
+            name: Some("GroupChatMessageBroadcastEvtMsg".into()),
+            outcome: "event",
+            error: None,
+            payload: Bytes::from(json.clone()),
+        }))
+        .await;
+        let id = log
+            .record_event(|id| EventRow {
+                id,
+                raw_id: id,
+                server: server.clone(),
+                at: 1_700_000_000_000 + i,
+                kind: Arc::from(kind),
+                meeting_internal: Some(format!("int-{meeting}")),
+                meeting_external: Some(meeting.clone()),
+                user_internal: Some(format!("w_{}", i % 5000)),
+                user_external: None,
+                raw_kind: 0,
+                json: Arc::from(json.as_str()),
+            })
+            .await;
+        log.record(Record::Attempt(Box::new(AttemptRow {
+            server: server.clone(),
+            hook_id: hook.clone(),
+            event_id: id,
+            attempt: 1,
+            at: 1_700_000_000_000 + i,
+            url: "http://127.0.0.1:9/cb?checksum=0123456789abcdef0123456789abcdef01234567".into(),
+            request_headers: r#"{"accept":"*/*","content-type":"application/x-www-form-urlencoded;charset=UTF-8"}"#.into(),
+            status: Some(200),
+            response_headers: Some(r#"{"content-length":"2"}"#.into()),
+            response_body: Some("ok".into()),
+            latency_us: 250,
+            outcome: "delivered",
+            error_class: None,
+            error: None,
+        })))
+        .await;
+    }
+    log.wait_durable(events).await;
+    let write_secs = started.elapsed().as_secs_f64();
+    drop(log);
+    tokio::task::spawn_blocking(move || writer.join())
+        .await?
+        .ok();
+    let rows = 3 * events;
+
+    // What the retention task does every interval: let SQLite gather its planner statistics.
+    rusqlite::Connection::open(&path)?.execute_batch("PRAGMA optimize=0x10002")?;
+    let reader = Reader::open(&path)?;
+    let mut times = Vec::new();
+    for k in 0..20 {
+        let filter = Filter {
+            meeting: Some(format!("meeting-{}", (k * 40) % 1000)),
+            event_type: Some("user-joined".into()),
+            outcome: Some("delivered".into()),
+            since: Some(1_700_000_000_000 + events / 4),
+            limit: Some(100),
+            ..Filter::default()
+        };
+        let t = Instant::now();
+        let page = reader.events(&filter)?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if page.items.is_empty() {
+            bail!("the benchmark query found nothing");
+        }
+    }
+    times.sort_by(f64::total_cmp);
+
+    // a full export to /dev/null, watching the process' peak memory
+    let t = Instant::now();
+    let mut child = Command::new(binary)
+        .args(["export", "--format", "csv", "--out", "/dev/null", "--db"])
+        .arg(&path)
+        .stderr(Stdio::null())
+        .spawn()?;
+    let pid = child.id();
+    let mut peak = 0u64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            if let Some(kib) = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                peak = peak.max(kib);
+            }
+        }
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let export_secs = t.elapsed().as_secs_f64();
+    let size = std::fs::metadata(&path)?.len();
+
+    Ok(vec![
+        (
+            format!("audit writer, {events} events + raw + attempts"),
+            format!(
+                "{:.0} rows/s ({rows} rows in {write_secs:.1} s)",
+                rows as f64 / write_secs
+            ),
+        ),
+        (
+            format!(
+                "filtered query over {events} events (meeting + type + outcome + since, 100 rows)"
+            ),
+            format!(
+                "median {:.2} ms, max {:.2} ms (20 queries)",
+                times[times.len() / 2],
+                times[times.len() - 1]
+            ),
+        ),
+        (
+            format!("`bluehook export --format csv` of {events} events"),
+            format!(
+                "{export_secs:.1} s, peak RSS {:.1} MiB",
+                peak as f64 / 1024.0
+            ),
+        ),
+        (
+            "database size".into(),
+            format!("{:.0} MiB", size as f64 / 1048576.0),
+        ),
+    ])
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let mut binary = PathBuf::from("target/release/bluehook");
+    let mut n = 5000usize;
+    let mut store_events = 1_000_000i64;
+    let mut only: Option<String> = None;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--bluehook" => binary = PathBuf::from(args.next().context("--bluehook PATH")?),
+            "--events" => n = args.next().context("--events N")?.parse()?,
+            "--store-events" => store_events = args.next().context("--store-events N")?.parse()?,
+            "--only" => only = Some(args.next().context("--only relay|store")?),
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    let relay = only.as_deref() != Some("store");
+    let storage = only.as_deref() != Some("relay");
+    if relay {
+        let redis = RedisServer::start();
+        let counts = Arc::new(Counts::default());
+        let port = start_receiver(counts.clone()).await?;
+        let ceiling1 = tokio::task::spawn_blocking(move || wrk_ceiling(port, 1)).await??;
+        let ceiling10 = tokio::task::spawn_blocking(move || wrk_ceiling(port, 10)).await??;
+        let client_only = client_ceiling(port).await?;
+        let on = relay_runs(&binary, &redis, &counts, port, n, true).await?;
+        let off = relay_runs(&binary, &redis, &counts, port, n, false).await?;
+        let median = |v: &Vec<f64>| v[v.len() / 2];
+        let runs = |v: &Vec<f64>| format!("runs {:.0} / {:.0} / {:.0}", v[0], v[1], v[2]);
+        println!("## Relay ({n} events per burst, median of 3 runs)");
+        println!();
+        println!("| measure | audit log on | audit log off |");
+        println!("|---|---|---|");
+        println!("| loopback ceiling, `wrk -c1` on the same receiver | {ceiling1:.0} req/s | |");
+        println!("| loopback ceiling, `wrk -c10` | {ceiling10:.0} req/s | |");
+        println!("| the relay's HTTP client alone, one connection | {client_only:.0} req/s | |");
+        println!(
+            "| 1 hook, burst | {:.0} deliveries/s ({:.0}% of wrk -c1; {}) | {:.0} deliveries/s ({}) |",
+            median(&on.one),
+            100.0 * median(&on.one) / ceiling1,
+            runs(&on.one),
+            median(&off.one),
+            runs(&off.one)
+        );
+        println!(
+            "| 10 hooks, burst | {:.0} deliveries/s ({}) | {:.0} deliveries/s ({}) |",
+            median(&on.ten),
+            runs(&on.ten),
+            median(&off.ten),
+            runs(&off.ten)
+        );
+        let lat = |l: &Vec<u64>| {
+            format!(
+                "p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                percentile(l, 0.50) as f64 / 1000.0,
+                percentile(l, 0.99) as f64 / 1000.0,
+                l.last().copied().unwrap_or(0) as f64 / 1000.0
+            )
+        };
+        println!(
+            "| 1 hook at 1000 events/s, publish→callback | {} | {} |",
+            lat(&on.latency_us),
+            lat(&off.latency_us)
+        );
+        println!(
+            "| peak RSS of bluehook serve | {:.1} MiB | {:.1} MiB |",
+            on.rss_kib as f64 / 1024.0,
+            off.rss_kib as f64 / 1024.0
+        );
+        println!(
+            "| callbacks received / expected | {} / {} | {} / {} |",
+            on.delivered, on.expected, off.delivered, off.expected
+        );
+        println!();
+    }
+    if storage {
+        let rows = store_runs(&binary, store_events).await?;
+        println!("## Audit log");
+        println!();
+        println!("| measure | result |");
+        println!("|---|---|");
+        for (k, v) in rows {
+            println!("| {k} | {v} |");
+        }
+    }
     Ok(())
 }

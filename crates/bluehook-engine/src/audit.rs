@@ -167,7 +167,7 @@ pub enum Live {
 /// Records waiting for the writer before senders wait.
 const CHANNEL_CAPACITY: usize = 131_072;
 /// Records per transaction at most.
-const BATCH: usize = 8192;
+const BATCH: usize = 512;
 
 /// The audit log handle shared by relays, workers and the API.
 pub struct AuditLog {
@@ -225,10 +225,36 @@ impl AuditLog {
             path: path.to_owned(),
             event_order: tokio::sync::Mutex::new(()),
         });
+        // Checkpoints (which fsync) run on their own thread, never inside a commit that a
+        // delivery is waiting for.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(err)?;
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let checkpointer = {
+            let done = done.clone();
+            let conn = Connection::open(path).map_err(err)?;
+            conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+            std::thread::Builder::new()
+                .name("bluehook-checkpoint".into())
+                .spawn({
+                    let wal = PathBuf::from(format!("{}-wal", path.display()));
+                    move || checkpoint_loop(conn, &wal, &done)
+                })
+                .map_err(|source| StoreError::Dir {
+                    path: path.to_owned(),
+                    source,
+                })?
+        };
+        let indexer = crate::fts::start(path, done.clone())?;
         let writer_path = path.to_owned();
         let handle = std::thread::Builder::new()
             .name("bluehook-audit".into())
-            .spawn(move || write_loop(conn, rx, durable_tx, &writer_path))
+            .spawn(move || {
+                write_loop(conn, rx, durable_tx, &writer_path);
+                done.store(true, Ordering::SeqCst);
+                let _ = checkpointer.join();
+                let _ = indexer.join();
+            })
             .map_err(|source| StoreError::Dir {
                 path: path.to_owned(),
                 source,
@@ -253,16 +279,21 @@ impl AuditLog {
 
     /// Queues a record; waits while the writer is far behind.
     pub async fn record(&self, record: Record) {
-        if let Record::Attempt(a) = &record {
-            let _ = self.live.send(Live::Attempt(a.clone()));
-        }
-        if let Record::Event(e) = &record {
-            let _ = self.live.send(Live::Event {
-                id: e.id,
-                server: e.server.clone(),
-                r#type: e.kind.clone(),
-                json: e.json.clone(),
-            });
+        if self.live.receiver_count() > 0 {
+            match &record {
+                Record::Attempt(a) => {
+                    let _ = self.live.send(Live::Attempt(a.clone()));
+                }
+                Record::Event(e) => {
+                    let _ = self.live.send(Live::Event {
+                        id: e.id,
+                        server: e.server.clone(),
+                        r#type: e.kind.clone(),
+                        json: e.json.clone(),
+                    });
+                }
+                _ => {}
+            }
         }
         if self.tx.send(record).await.is_err() {
             tracing::error!("audit log writer has stopped; record lost");
@@ -316,6 +347,8 @@ impl Statements {
 fn write_batch(conn: &mut Connection, batch: &[Record]) -> rusqlite::Result<i64> {
     let tx = conn.transaction()?;
     let mut max_event = 0;
+    let mut cursors: std::collections::HashMap<(Arc<str>, Arc<str>), i64> =
+        std::collections::HashMap::new();
     {
         for record in batch {
             match record {
@@ -370,8 +403,11 @@ fn write_batch(conn: &mut Connection, batch: &[Record]) -> rusqlite::Result<i64>
                     hook_id,
                     through,
                 } => {
-                    tx.prepare_cached(Statements::CURSOR)?
-                        .execute(params![&**server, &**hook_id, through])?;
+                    // One write per hook and batch, however many deliveries finished.
+                    let slot = cursors
+                        .entry((server.clone(), hook_id.clone()))
+                        .or_insert(*through);
+                    *slot = (*slot).max(*through);
                 }
                 Record::HookChange {
                     server,
@@ -412,9 +448,37 @@ fn write_batch(conn: &mut Connection, batch: &[Record]) -> rusqlite::Result<i64>
             }
         }
     }
+    for ((server, hook_id), through) in cursors {
+        tx.prepare_cached(Statements::CURSOR)?
+            .execute(params![&*server, &*hook_id, through])?;
+    }
     tx.commit()?;
     Ok(max_event)
 }
+
+/// Copies the WAL back into the database when it has grown past [`WAL_LIMIT`] or once a
+/// minute (and once more at the end). A checkpoint fsyncs, and an fsync can hold up the
+/// writer's next commit on the same disk, so it runs rarely and never inside the writer.
+fn checkpoint_loop(conn: Connection, wal: &Path, done: &std::sync::atomic::AtomicBool) {
+    let mut last = std::time::Instant::now();
+    loop {
+        let stopping = done.load(Ordering::SeqCst);
+        let wal_size = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
+        if stopping || wal_size > WAL_LIMIT || last.elapsed() >= Duration::from_secs(60) {
+            if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                tracing::debug!(error = %e, "WAL checkpoint skipped");
+            }
+            last = std::time::Instant::now();
+        }
+        if stopping {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// WAL size that triggers a checkpoint.
+const WAL_LIMIT: u64 = 64 * 1024 * 1024;
 
 fn write_loop(
     mut conn: Connection,
@@ -433,8 +497,17 @@ fn write_loop(
         }
         let mut delay = Duration::from_millis(50);
         loop {
+            let started = std::time::Instant::now();
             match write_batch(&mut conn, &batch) {
                 Ok(max_event) => {
+                    let took = started.elapsed();
+                    if took > Duration::from_millis(5) {
+                        tracing::debug!(
+                            rows = batch.len(),
+                            took_ms = took.as_millis() as u64,
+                            "slow audit commit"
+                        );
+                    }
                     if max_event > 0 {
                         durable.send_if_modified(|v| {
                             let grew = max_event > *v;
@@ -454,54 +527,5 @@ fn write_loop(
             }
         }
         batch.clear();
-        // Idle: bring the full-text index up to date, a little at a time, so that a new
-        // record never waits long behind it.
-        while rx.is_empty() {
-            match index_some(&mut conn, FTS_CHUNK) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "full-text indexing failed; will retry later");
-                    break;
-                }
-            }
-        }
     }
-}
-
-/// Events indexed per step when the writer is idle.
-const FTS_CHUNK: usize = 200;
-
-/// Adds up to `n` not yet indexed events to the full-text index; returns how many.
-fn index_some(conn: &mut Connection, n: usize) -> rusqlite::Result<usize> {
-    let tx = conn.transaction()?;
-    let through: i64 = tx.query_row(
-        "SELECT indexed_through FROM fts_state WHERE id = 1",
-        [],
-        |r| r.get(0),
-    )?;
-    let mut last = through;
-    let mut count = 0;
-    {
-        let mut select =
-            tx.prepare_cached("SELECT id, json FROM events WHERE id > ?1 ORDER BY id LIMIT ?2")?;
-        let mut insert =
-            tx.prepare_cached("INSERT INTO events_fts (rowid, json) VALUES (?1, ?2)")?;
-        let mut rows = select.query(params![through, n as i64])?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            let json: String = r.get(1)?;
-            insert.execute(params![id, json])?;
-            last = id;
-            count += 1;
-        }
-    }
-    if count > 0 {
-        tx.execute(
-            "UPDATE fts_state SET indexed_through = ?1 WHERE id = 1",
-            [last],
-        )?;
-    }
-    tx.commit()?;
-    Ok(count)
 }

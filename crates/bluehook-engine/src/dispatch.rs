@@ -327,8 +327,8 @@ impl Dispatcher {
     }
 
     /// Fans one event out to the hooks that want it. `raw` is the raw message it came from,
-    /// `seq` the event's id in the audit log.
-    pub fn dispatch(&self, out: &Outgoing, raw: &Value, seq: i64) {
+    /// `json` the event's `JSON.stringify` text, `seq` the event's id in the audit log.
+    pub fn dispatch(&self, out: &Outgoing, raw: &Value, json: &str, seq: i64) {
         let id = out.id();
         if !self.server.passes_filters(id) {
             ServerStats::inc(&self.stats.filtered);
@@ -367,12 +367,7 @@ impl Dispatcher {
                     .clone()
             } else {
                 normalized
-                    .get_or_insert_with(|| {
-                        Arc::new(BodyPrefix::new(
-                            &self.server.domain,
-                            &jsjson::to_string(&out.event),
-                        ))
-                    })
+                    .get_or_insert_with(|| Arc::new(BodyPrefix::new(&self.server.domain, json)))
                     .clone()
             };
             let delivery = Delivery {

@@ -24,6 +24,7 @@ pub mod audit;
 pub mod deliver;
 pub mod dispatch;
 pub mod export;
+pub mod fts;
 pub mod http;
 pub mod ingest;
 pub mod query;

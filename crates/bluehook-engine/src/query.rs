@@ -130,11 +130,22 @@ impl Reader {
         };
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
         )
         .map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
+        // The full-text index, read-only, when it exists.
+        let index = crate::fts::index_path(path);
+        if index.exists() {
+            conn.execute(
+                "ATTACH DATABASE ?1 AS fts",
+                [format!("file:{}?mode=ro", index.display())],
+            )
+            .map_err(err)?;
+        }
         Ok(Reader {
             path: path.to_owned(),
             conn,
@@ -419,7 +430,7 @@ impl Conditions {
         }
         if let Some(text) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
             self.add(
-                "e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)",
+                "e.id IN (SELECT rowid FROM fts.events_fts WHERE events_fts MATCH ?)",
                 fts_phrase(text),
             );
         }

@@ -118,9 +118,10 @@ impl Relay {
         for out in &events {
             ServerStats::inc(&self.stats.events);
             tracing::debug!(server = %self.server, event = %out.id(), "event");
+            let json: Arc<str> = Arc::from(jsjson::to_string(&out.event));
             let seq = match &self.audit {
                 Some(audit) => {
-                    let json: Arc<str> = Arc::from(jsjson::to_string(&out.event));
+                    let json = json.clone();
                     let field = |path: &[&str]| {
                         opt_path(&out.event, path)
                             .and_then(Value::as_str)
@@ -167,7 +168,7 @@ impl Relay {
                 }
                 None => 0,
             };
-            self.dispatcher.dispatch(out, &raw, seq);
+            self.dispatcher.dispatch(out, &raw, &json, seq);
         }
     }
 

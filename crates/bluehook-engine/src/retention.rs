@@ -88,6 +88,7 @@ pub fn sweep(
     cancel: &CancellationToken,
 ) -> Result<Swept, StoreError> {
     let conn = open(db)?;
+    let index = crate::fts::open_index(db)?;
     let err = |source| StoreError::Sqlite {
         path: db.to_owned(),
         source,
@@ -96,7 +97,7 @@ pub fn sweep(
     if let Some(age) = policy.max_age_ms {
         let cutoff = now - age;
         while !cancel.is_cancelled() {
-            let n = delete_batch(&conn, Some(cutoff), &mut swept).map_err(err)?;
+            let n = delete_batch(&conn, &index, Some(cutoff), &mut swept).map_err(err)?;
             if n == 0 {
                 break;
             }
@@ -113,7 +114,7 @@ pub fn sweep(
     }
     if let Some(limit) = policy.max_bytes {
         while !cancel.is_cancelled() && used_bytes(&conn).map_err(err)? > limit {
-            let n = delete_batch(&conn, None, &mut swept).map_err(err)?;
+            let n = delete_batch(&conn, &index, None, &mut swept).map_err(err)?;
             conn.execute_batch("PRAGMA incremental_vacuum(2000)")
                 .map_err(err)?;
             if n == 0 {
@@ -141,6 +142,7 @@ fn used_bytes(conn: &Connection) -> rusqlite::Result<i64> {
 /// messages, older than `cutoff` when given; returns how many rows went.
 fn delete_batch(
     conn: &Connection,
+    index: &Connection,
     cutoff: Option<i64>,
     swept: &mut Swept,
 ) -> rusqlite::Result<u64> {
@@ -151,20 +153,22 @@ fn delete_batch(
         [],
         |r| r.get(0),
     )?;
+    // Attempts are in time order by id: the oldest batch, then only those before the cutoff.
     let attempts = conn.execute(
-        "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE at < ?1 ORDER BY id LIMIT ?2)",
+        "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts ORDER BY id LIMIT ?2) AND at < ?1",
         params![before, BATCH],
     )? as u64;
     let ids: Vec<i64> = {
+        // The oldest events by id (ids follow time), as long as they are old enough.
         let mut stmt = conn.prepare_cached(
-            "SELECT id FROM events WHERE at < ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
+            "SELECT id FROM (SELECT id, at FROM events WHERE id <= ?2 ORDER BY id LIMIT ?3) WHERE at < ?1",
         )?;
         let rows = stmt.query_map(params![before, keep_after, BATCH], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut events = 0;
     if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
-        conn.execute(
+        index.execute(
             "DELETE FROM events_fts WHERE rowid BETWEEN ?1 AND ?2",
             params![first, last],
         )?;
@@ -177,8 +181,8 @@ fn delete_batch(
     let raw = conn.execute(
         "DELETE FROM raw_events WHERE id IN (
             SELECT id FROM raw_events
-            WHERE received_at < ?1 AND id < COALESCE((SELECT MIN(raw_id) FROM events), 9223372036854775807)
-            ORDER BY id LIMIT ?2)",
+            WHERE id < COALESCE((SELECT MIN(raw_id) FROM events), 9223372036854775807)
+            ORDER BY id LIMIT ?2) AND received_at < ?1",
         params![before, BATCH],
     )? as u64;
     swept.attempts += attempts;
@@ -200,11 +204,6 @@ mod tests {
             let at = if id <= 2000 { 1_000 } else { 10_000 };
             tx.execute("INSERT INTO raw_events (id, server, received_at, channel, outcome, payload) VALUES (?1, 's', ?2, 'c', 'event', '{}')", params![id, at]).unwrap();
             tx.execute("INSERT INTO events (id, raw_id, server, at, type, raw_kind, json) VALUES (?1, ?1, 's', ?2, 't', 0, '{}')", params![id, at]).unwrap();
-            tx.execute(
-                "INSERT INTO events_fts (rowid, json) VALUES (?1, '{}')",
-                [id],
-            )
-            .unwrap();
             tx.execute("INSERT INTO attempts (server, hook_id, event_id, attempt, at, url, request_headers, latency_us, outcome) VALUES ('s', 'h', ?1, 1, ?2, 'u', '{}', 1, 'delivered')", params![id, at]).unwrap();
         }
         // a hook that is behind: events after 1500 are still pending for it
@@ -215,6 +214,15 @@ mod tests {
         .unwrap();
         tx.execute("INSERT INTO hook_log (server, hook_id, at, action, callback_url) VALUES ('s', 'h', 1000, 'created', 'u'), ('s', 'h', 10000, 'destroyed', 'u')", []).unwrap();
         tx.commit().unwrap();
+        let index = crate::fts::open_index(path).unwrap();
+        for id in 1..=3000i64 {
+            index
+                .execute(
+                    "INSERT INTO events_fts (rowid, json) VALUES (?1, '{}')",
+                    [id],
+                )
+                .unwrap();
+        }
     }
 
     fn count(path: &Path, sql: &str) -> i64 {
@@ -252,13 +260,15 @@ mod tests {
             "recent attempts stay"
         );
         assert_eq!(count(store.path(), "SELECT COUNT(*) FROM hook_log"), 1);
+        let index = crate::fts::index_path(store.path());
         assert_eq!(
             count(
-                store.path(),
+                &index,
                 "SELECT COUNT(*) FROM events_fts WHERE rowid <= 1500"
             ),
             0
         );
+        assert_eq!(count(&index, "SELECT COUNT(*) FROM events_fts"), 1500);
         // a second pass finds nothing more to delete
         assert_eq!(
             sweep(store.path(), policy, 10_000, &CancellationToken::new()).unwrap(),

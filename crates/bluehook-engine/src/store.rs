@@ -71,8 +71,6 @@ const MIGRATIONS: &[&str] = &[
         error TEXT,
         payload TEXT NOT NULL
      );
-     CREATE INDEX raw_events_server ON raw_events (server, id);
-     CREATE INDEX raw_events_received ON raw_events (received_at);
      CREATE TABLE events (
         id INTEGER PRIMARY KEY,
         raw_id INTEGER NOT NULL,
@@ -86,7 +84,6 @@ const MIGRATIONS: &[&str] = &[
         raw_kind INTEGER NOT NULL,
         json TEXT NOT NULL
      );
-     CREATE INDEX events_server ON events (server, id);
      CREATE INDEX events_type ON events (type, id);
      CREATE INDEX events_meeting_internal ON events (meeting_internal, id);
      CREATE INDEX events_meeting_external ON events (meeting_external, id);
@@ -110,8 +107,6 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX attempts_event ON attempts (event_id, id);
      CREATE INDEX attempts_hook ON attempts (hook_id, id);
-     CREATE INDEX attempts_outcome ON attempts (outcome, id);
-     CREATE INDEX attempts_at ON attempts (at);
      CREATE TABLE hook_cursors (
         server TEXT NOT NULL,
         hook_id TEXT NOT NULL,
@@ -134,10 +129,6 @@ const MIGRATIONS: &[&str] = &[
         ended_at INTEGER,
         detail TEXT
      );",
-    // 3: full-text index over event JSON, filled by the writer when it is idle
-    "CREATE VIRTUAL TABLE events_fts USING fts5(json, content='', contentless_delete=1);
-     CREATE TABLE fts_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_through INTEGER NOT NULL);
-     INSERT INTO fts_state VALUES (1, 0);",
 ];
 
 /// An event read back from the log for redelivery.
