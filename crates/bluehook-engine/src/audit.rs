@@ -171,7 +171,10 @@ const BATCH: usize = 512;
 
 /// The audit log handle shared by relays, workers and the API.
 pub struct AuditLog {
-    tx: mpsc::Sender<Record>,
+    /// Raw messages and events: what deliveries wait for.
+    events_tx: mpsc::Sender<Record>,
+    /// Attempts, cursors, hook changes, gaps.
+    bulk_tx: mpsc::Sender<Record>,
     durable: watch::Receiver<i64>,
     next_raw: AtomicI64,
     next_event: AtomicI64,
@@ -213,11 +216,14 @@ impl AuditLog {
         };
         let last_raw = max("raw_events")?;
         let last_event = max("events")?;
-        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let (events_tx, events_rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let (bulk_tx, bulk_rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let last_write = Arc::new(AtomicI64::new(0));
         let (durable_tx, durable) = watch::channel(last_event);
         let (live, _) = broadcast::channel(4096);
         let log = Arc::new(AuditLog {
-            tx,
+            events_tx,
+            bulk_tx,
             durable,
             next_raw: AtomicI64::new(last_raw + 1),
             next_event: AtomicI64::new(last_event + 1),
@@ -245,12 +251,19 @@ impl AuditLog {
                     source,
                 })?
         };
-        let indexer = crate::fts::start(path, done.clone())?;
+        let indexer = crate::fts::start(path, done.clone(), last_write.clone())?;
         let writer_path = path.to_owned();
         let handle = std::thread::Builder::new()
             .name("bluehook-audit".into())
             .spawn(move || {
-                write_loop(conn, rx, durable_tx, &writer_path);
+                write_loop(
+                    conn,
+                    events_rx,
+                    bulk_rx,
+                    durable_tx,
+                    &last_write,
+                    &writer_path,
+                );
                 done.store(true, Ordering::SeqCst);
                 let _ = checkpointer.join();
                 let _ = indexer.join();
@@ -295,15 +308,23 @@ impl AuditLog {
                 _ => {}
             }
         }
-        if self.tx.send(record).await.is_err() {
+        if self.lane(&record).send(record).await.is_err() {
             tracing::error!("audit log writer has stopped; record lost");
+        }
+    }
+
+    fn lane(&self, record: &Record) -> &mpsc::Sender<Record> {
+        match record {
+            Record::Raw(_) | Record::Event(_) => &self.events_tx,
+            _ => &self.bulk_tx,
         }
     }
 
     /// Queues a record from synchronous code: at once when there is room, else from a task.
     pub fn record_soon(&self, record: Record) {
-        if let Err(mpsc::error::TrySendError::Full(record)) = self.tx.try_send(record) {
-            let tx = self.tx.clone();
+        let lane = self.lane(&record);
+        if let Err(mpsc::error::TrySendError::Full(record)) = lane.try_send(record) {
+            let tx = lane.clone();
             tokio::spawn(async move {
                 let _ = tx.send(record).await;
             });
@@ -482,50 +503,97 @@ const WAL_LIMIT: u64 = 64 * 1024 * 1024;
 
 fn write_loop(
     mut conn: Connection,
-    mut rx: mpsc::Receiver<Record>,
+    mut events: mpsc::Receiver<Record>,
+    mut bulk: mpsc::Receiver<Record>,
     durable: watch::Sender<i64>,
+    last_write: &AtomicI64,
     path: &Path,
 ) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "audit log writer cannot start");
+            return;
+        }
+    };
     let mut batch = Vec::with_capacity(BATCH);
-    while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
+    loop {
+        // Wait for anything, events first.
+        let first = runtime.block_on(async {
+            tokio::select! {
+                biased;
+                Some(r) = events.recv() => Some((true, r)),
+                Some(r) = bulk.recv() => Some((false, r)),
+                else => None,
+            }
+        });
+        let Some((is_event, first)) = first else {
+            break;
+        };
+        // Events (what deliveries wait for) are committed on their own, ahead of the
+        // attempts and cursors that may have piled up behind them.
+        let mut first_bulk = None;
+        if is_event {
+            batch.push(first);
+        } else {
+            first_bulk = Some(first);
+        }
         while batch.len() < BATCH {
-            match rx.try_recv() {
+            match events.try_recv() {
                 Ok(r) => batch.push(r),
                 Err(_) => break,
             }
         }
-        let mut delay = Duration::from_millis(50);
-        loop {
-            let started = std::time::Instant::now();
-            match write_batch(&mut conn, &batch) {
-                Ok(max_event) => {
-                    let took = started.elapsed();
-                    if took > Duration::from_millis(5) {
-                        tracing::debug!(
-                            rows = batch.len(),
-                            took_ms = took.as_millis() as u64,
-                            "slow audit commit"
-                        );
-                    }
-                    if max_event > 0 {
-                        durable.send_if_modified(|v| {
-                            let grew = max_event > *v;
-                            if grew {
-                                *v = max_event;
-                            }
-                            grew
-                        });
-                    }
-                    break;
-                }
-                Err(e) => {
-                    tracing::error!(path = %path.display(), error = %e, rows = batch.len(), retry_in_ms = delay.as_millis() as u64, "audit log write failed; retrying");
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(Duration::from_secs(5));
-                }
+        if !batch.is_empty() {
+            commit(&mut conn, &batch, &durable, path);
+            batch.clear();
+        }
+        batch.extend(first_bulk);
+        while batch.len() < BATCH && events.is_empty() {
+            match bulk.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
             }
         }
-        batch.clear();
+        if !batch.is_empty() {
+            commit(&mut conn, &batch, &durable, path);
+            batch.clear();
+        }
+        last_write.store(bluehook_core::now_ms() as i64, Ordering::Relaxed);
+    }
+}
+
+/// Writes one batch, retrying until it is in; then moves the durability watermark.
+fn commit(conn: &mut Connection, batch: &[Record], durable: &watch::Sender<i64>, path: &Path) {
+    let mut delay = Duration::from_millis(50);
+    loop {
+        let started = std::time::Instant::now();
+        match write_batch(conn, batch) {
+            Ok(max_event) => {
+                let took = started.elapsed();
+                if took > Duration::from_millis(20) {
+                    tracing::debug!(
+                        rows = batch.len(),
+                        took_ms = took.as_millis() as u64,
+                        "slow audit commit"
+                    );
+                }
+                if max_event > 0 {
+                    durable.send_if_modified(|v| {
+                        let grew = max_event > *v;
+                        if grew {
+                            *v = max_event;
+                        }
+                        grew
+                    });
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::error!(path = %path.display(), error = %e, rows = batch.len(), retry_in_ms = delay.as_millis() as u64, "audit log write failed; retrying");
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
     }
 }

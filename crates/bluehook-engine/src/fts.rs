@@ -45,7 +45,18 @@ pub fn open_index(db: &Path) -> Result<Connection, StoreError> {
 const CHUNK: i64 = 256;
 
 /// Starts the indexing thread; it stops (after one last step) when `stop` is set.
-pub fn start(db: &Path, stop: Arc<AtomicBool>) -> Result<std::thread::JoinHandle<()>, StoreError> {
+/// Steps wait until the writer has been quiet this long (ms) …
+const QUIET_MS: i64 = 100;
+/// … unless the index is this many events behind.
+const MAX_LAG: i64 = 50_000;
+
+/// Starts the indexing thread; it stops (after one last step) when `stop` is set. It indexes
+/// when the writer (`last_write`, ms) is quiet, so it does not compete with a burst.
+pub fn start(
+    db: &Path,
+    stop: Arc<AtomicBool>,
+    last_write: Arc<std::sync::atomic::AtomicI64>,
+) -> Result<std::thread::JoinHandle<()>, StoreError> {
     let mut index = open_index(db)?;
     let err = |source| StoreError::Sqlite {
         path: db.to_owned(),
@@ -57,6 +68,12 @@ pub fn start(db: &Path, stop: Arc<AtomicBool>) -> Result<std::thread::JoinHandle
         .name("bluehook-fts".into())
         .spawn(move || loop {
             let stopping = stop.load(Ordering::SeqCst);
+            let quiet =
+                bluehook_core::now_ms() as i64 - last_write.load(Ordering::Relaxed) >= QUIET_MS;
+            if !quiet && !stopping && lag(&events, &index).unwrap_or(0) < MAX_LAG {
+                std::thread::sleep(Duration::from_millis(QUIET_MS as u64));
+                continue;
+            }
             match step(&events, &mut index) {
                 Ok(n) if n > 0 && !stopping => continue,
                 Ok(_) => {}
@@ -71,6 +88,18 @@ pub fn start(db: &Path, stop: Arc<AtomicBool>) -> Result<std::thread::JoinHandle
             path: db.to_owned(),
             source,
         })
+}
+
+/// How many events are not indexed yet.
+fn lag(events: &Connection, index: &Connection) -> rusqlite::Result<i64> {
+    let through: i64 = index.query_row(
+        "SELECT indexed_through FROM fts_state WHERE id = 1",
+        [],
+        |r| r.get(0),
+    )?;
+    let last: i64 =
+        events.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?;
+    Ok(last - through)
 }
 
 /// Indexes the next events; returns how many.
