@@ -48,7 +48,7 @@ const CHUNK: i64 = 256;
 /// Steps wait until the writer has been quiet this long (ms) …
 const QUIET_MS: i64 = 100;
 /// … unless the index is this many events behind.
-const MAX_LAG: i64 = 50_000;
+const MAX_LAG: i64 = 200_000;
 
 /// Starts the indexing thread; it stops (after one last step) when `stop` is set. It indexes
 /// when the writer (`last_write`, ms) is quiet, so it does not compete with a burst.
