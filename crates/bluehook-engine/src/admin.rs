@@ -253,8 +253,6 @@ async fn hook_log(State(state): State<Arc<AdminState>>, Query(p): Query<ServerPa
 struct ExportParams {
     table: Option<String>,
     format: Option<String>,
-    #[serde(flatten)]
-    filter: Filter,
 }
 
 /// A `Write` that hands chunks to an HTTP body.
@@ -274,7 +272,11 @@ impl std::io::Write for ChannelWriter {
     }
 }
 
-async fn download(State(state): State<Arc<AdminState>>, Query(p): Query<ExportParams>) -> Response {
+async fn download(
+    State(state): State<Arc<AdminState>>,
+    Query(p): Query<ExportParams>,
+    Query(filter): Query<Filter>,
+) -> Response {
     let table: Table = match p.table.as_deref().unwrap_or("events").parse() {
         Ok(t) => t,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
@@ -283,7 +285,7 @@ async fn download(State(state): State<Arc<AdminState>>, Query(p): Query<ExportPa
         Ok(f) => f,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
-    let mut filter = p.filter;
+    let mut filter = filter;
     filter.limit = None;
     let counted = filter.clone();
     let total = match read(&state, move |r| match table {

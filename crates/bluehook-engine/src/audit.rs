@@ -218,7 +218,24 @@ impl AuditLog {
             .map_err(err)
         };
         let last_raw = max("raw_events")?;
-        let last_event = max("events")?;
+        // Never hand out an id again, even after retention emptied the events table: cursors,
+        // attempts and the full-text index remember ids that are gone.
+        let remembered: i64 = conn
+            .query_row(
+                "SELECT MAX(COALESCE((SELECT MAX(through) FROM hook_cursors), 0),
+                            COALESCE((SELECT MAX(event_id) FROM attempts), 0))",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        let indexed: i64 = crate::fts::open_index(path)?
+            .query_row(
+                "SELECT indexed_through FROM fts_state WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        let last_event = max("events")?.max(remembered).max(indexed);
         let (events_tx, events_rx) = mpsc::channel(CHANNEL_CAPACITY);
         let (bulk_tx, bulk_rx) = mpsc::channel(CHANNEL_CAPACITY);
         let last_write = Arc::new(AtomicI64::new(0));

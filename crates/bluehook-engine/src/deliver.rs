@@ -25,6 +25,9 @@ use crate::dispatch::{Delivery, Dispatcher};
 use crate::http::{self, HttpError};
 use crate::stats::ServerStats;
 
+/// How often an idle worker moves its cursor up to what has been dispatched.
+const IDLE_CURSOR_INTERVAL: Duration = Duration::from_secs(5);
+
 /// What every worker shares: the delivery settings.
 #[derive(Debug)]
 pub struct DeliveryContext {
@@ -124,6 +127,9 @@ impl Worker {
                             Some(d) => d,
                             None => break,
                         },
+                        // Wake now and then so a hook that gets nothing still moves its
+                        // cursor along (retention keeps everything after the lowest cursor).
+                        _ = tokio::time::sleep(IDLE_CURSOR_INTERVAL) => continue,
                     }
                 }
             };

@@ -104,7 +104,8 @@ impl Dispatcher {
             tracker,
             cancel,
             me: me.clone(),
-            last_dispatched: AtomicI64::new(audit.as_ref().map_or(0, |a| a.last_event_id())),
+            // Set by the engine once recovered deliveries are queued (see `mark_dispatched`).
+            last_dispatched: AtomicI64::new(0),
             audit,
         });
         for hook in stored {
@@ -274,6 +275,12 @@ impl Dispatcher {
                 detail,
             });
         }
+    }
+
+    /// Declares every event up to `id` dispatched: called once recovered deliveries are queued,
+    /// so that idle workers may move their cursors up to there.
+    pub fn mark_dispatched(&self, id: i64) {
+        self.last_dispatched.fetch_max(id, Ordering::SeqCst);
     }
 
     /// Id of the last event fanned out.

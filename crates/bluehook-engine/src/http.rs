@@ -13,7 +13,7 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, HOST, LOCATION};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, HOST, LOCATION};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::future::Future;
@@ -74,7 +74,8 @@ type Origin = (String, String, u16);
 struct Conn {
     origin: Origin,
     sender: http1::SendRequest<Full<Bytes>>,
-    driver: Pin<Box<Connection>>,
+    /// `None` once the connection has ended (buffered response data can still be read).
+    driver: Option<Pin<Box<Connection>>>,
 }
 
 /// A hook's client: its kept-alive connection and settings.
@@ -82,6 +83,19 @@ pub struct Client {
     conn: Option<Conn>,
     max_redirects: usize,
 }
+
+/// Time allowed for reading (and dropping) a response body once its headers are in.
+const BODY_TIME: Duration = Duration::from_secs(2);
+
+/// Headers that may follow a redirect to another origin.
+const CROSS_ORIGIN_HEADERS: [&str; 6] = [
+    "accept",
+    "content-type",
+    "user-agent",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+];
 
 /// How much of a response body is read (and dropped) so that the connection stays usable.
 const DRAIN_LIMIT: usize = 64 * 1024;
@@ -145,23 +159,35 @@ async fn connect(origin: &Origin) -> Result<Conn, HttpError> {
     Ok(Conn {
         origin: origin.clone(),
         sender,
-        driver: Box::pin(driver),
+        driver: Some(Box::pin(driver)),
     })
 }
 
-/// Polls `fut` while also driving the connection; an ended connection is an error.
+/// Polls `fut` while also driving the connection. When the connection ends first, `fut` may
+/// still be ready (hyper hands over a `Connection: close` answer in the same step that closes
+/// the connection); only otherwise is that an error.
 async fn drive<F: Future>(
-    driver: &mut Pin<Box<Connection>>,
+    driver: &mut Option<Pin<Box<Connection>>>,
     fut: F,
 ) -> Result<F::Output, HttpError> {
     tokio::pin!(fut);
+    let Some(d) = driver.as_mut() else {
+        // The connection is gone; what it delivered is buffered and `fut` resolves from it.
+        return Ok(fut.await);
+    };
     tokio::select! {
         biased;
         out = &mut fut => Ok(out),
-        ended = driver.as_mut() => Err(HttpError::Io(match ended {
-            Ok(()) => "connection closed".to_owned(),
-            Err(e) => e.to_string(),
-        })),
+        ended = d.as_mut() => {
+            *driver = None;
+            match futures_util::FutureExt::now_or_never(fut.as_mut()) {
+                Some(out) => Ok(out),
+                None => Err(HttpError::Io(match ended {
+                    Ok(()) => "connection closed".to_owned(),
+                    Err(e) => e.to_string(),
+                })),
+            }
+        }
     }
 }
 
@@ -177,11 +203,14 @@ impl Client {
     /// A connection to `origin`: the kept one if it is still open, else a new one.
     async fn conn_for(&mut self, origin: &Origin) -> Result<&mut Conn, HttpError> {
         let reusable = match &mut self.conn {
-            Some(c) if c.origin == *origin => {
+            Some(c) if c.origin == *origin => match c.driver.as_mut() {
                 // Let the connection notice a close that happened while it was idle.
-                let finished = futures_util::FutureExt::now_or_never(c.driver.as_mut()).is_some();
-                !finished && !c.sender.is_closed()
-            }
+                Some(d) => {
+                    futures_util::FutureExt::now_or_never(d.as_mut()).is_none()
+                        && !c.sender.is_closed()
+                }
+                None => false,
+            },
             _ => false,
         };
         if !reusable {
@@ -191,8 +220,9 @@ impl Client {
     }
 
     /// Sends `method` to `target` (with `extra_query` appended as its last query parameter)
-    /// with `headers` and `body`, following redirects; the whole call must produce response
-    /// headers within `timeout`.
+    /// with `headers` and `body`, following redirects. Connecting and receiving the response
+    /// headers must take less than `timeout` in all; reading the body has its own limit, and a
+    /// slow body never turns an answer into a failure.
     pub async fn send(
         &mut self,
         method: Method,
@@ -202,15 +232,9 @@ impl Client {
         body: Bytes,
         timeout: Duration,
     ) -> Result<Answer, HttpError> {
-        let sent = self.send_following(method, target, extra_query, headers, body);
-        match tokio::time::timeout(timeout, sent).await {
-            Ok(r) => r,
-            Err(_) => {
-                // The connection may hold a half-sent request: never reuse it.
-                self.conn = None;
-                Err(HttpError::Timeout)
-            }
-        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        self.send_following(method, target, extra_query, headers, body, deadline)
+            .await
     }
 
     async fn send_following(
@@ -220,6 +244,7 @@ impl Client {
         extra_query: Option<&str>,
         headers: &HeaderMap,
         mut body: Bytes,
+        deadline: tokio::time::Instant,
     ) -> Result<Answer, HttpError> {
         let mut path_and_query = target.path_and_query.clone();
         if let Some(extra) = extra_query {
@@ -234,6 +259,7 @@ impl Client {
                 &path_and_query,
                 headers,
                 body.clone(),
+                deadline,
             )
             .await?;
         let mut current = target.url.clone();
@@ -263,7 +289,15 @@ impl Client {
             }
             let next_target = Target::from_url(next)?;
             if next_target.origin != target.origin {
-                headers.to_mut().remove(AUTHORIZATION);
+                // Leaving the hook's origin: send only what identifies the payload, never
+                // credentials (Authorization, cookies, the hook's own headers).
+                let mut kept = HeaderMap::new();
+                for (name, value) in headers.iter() {
+                    if CROSS_ORIGIN_HEADERS.contains(&name.as_str()) {
+                        kept.append(name.clone(), value.clone());
+                    }
+                }
+                headers = std::borrow::Cow::Owned(kept);
             }
             (answer, location) = self
                 .send_once(
@@ -273,6 +307,7 @@ impl Client {
                     &next_target.path_and_query,
                     &headers,
                     body.clone(),
+                    deadline,
                 )
                 .await?;
             current = next_target.url;
@@ -331,6 +366,7 @@ impl Client {
         path_and_query: &str,
         headers: &HeaderMap,
         body: Bytes,
+        deadline: tokio::time::Instant,
     ) -> Result<(Answer, Option<String>), HttpError> {
         let build = |body: Bytes| -> Result<Request<Full<Bytes>>, HttpError> {
             let mut req = Request::builder()
@@ -349,9 +385,32 @@ impl Client {
         };
         // At most one silent reconnect: for a kept connection the peer closed while idle.
         for fresh in [false, true] {
-            let conn = self.conn_for(origin).await?;
+            let Ok(conn) = tokio::time::timeout_at(deadline, self.conn_for(origin)).await else {
+                self.conn = None;
+                return Err(HttpError::Timeout);
+            };
+            let conn = conn?;
             let req = build(body.clone())?;
-            let sent = drive(&mut conn.driver, conn.sender.try_send_request(req)).await?;
+            let waited = tokio::time::timeout_at(
+                deadline,
+                drive(&mut conn.driver, conn.sender.try_send_request(req)),
+            )
+            .await;
+            let sent = match waited {
+                Ok(sent) => sent,
+                Err(_) => {
+                    // The connection may hold a half-sent request: never reuse it.
+                    self.conn = None;
+                    return Err(HttpError::Timeout);
+                }
+            };
+            let sent = match sent {
+                Ok(s) => s,
+                Err(e) => {
+                    self.conn = None;
+                    return Err(e);
+                }
+            };
             let response = match sent {
                 Ok(r) => r,
                 Err(mut e) => {
@@ -377,8 +436,13 @@ impl Client {
             let mut read = 0usize;
             let mut excerpt = Vec::new();
             let mut complete = false;
+            let body_deadline = tokio::time::Instant::now() + BODY_TIME;
             loop {
-                match drive(&mut conn.driver, body.frame()).await {
+                let frame =
+                    tokio::time::timeout_at(body_deadline, drive(&mut conn.driver, body.frame()))
+                        .await;
+                let Ok(frame) = frame else { break };
+                match frame {
                     Ok(Some(Ok(frame))) => {
                         if let Some(data) = frame.data_ref() {
                             read += data.len();

@@ -143,6 +143,7 @@ impl Engine {
             )?;
             if let Some(audit) = &audit {
                 recover(&store, &dispatcher, audit)?;
+                dispatcher.mark_dispatched(audit.last_event_id());
             }
             let (inbox, rx) = mpsc::channel(INBOX_CAPACITY);
             let relay = relay::Relay {
@@ -329,7 +330,12 @@ impl Engine {
     pub async fn shutdown(self) {
         self.cancel.cancel();
         self.tracker.close();
-        self.tracker.wait().await;
+        if tokio::time::timeout(Duration::from_secs(15), self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::error!("some tasks did not stop within 15 s; stopping anyway");
+        }
         let Engine {
             servers,
             audit,

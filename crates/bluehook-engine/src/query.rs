@@ -16,7 +16,7 @@ use crate::store::StoreError;
 
 /// What to select. Every field narrows the result; all are optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Filter {
     /// Server name.
     pub server: Option<String>,
@@ -493,10 +493,10 @@ fn attempt_where(f: &Filter) -> (String, Vec<SqlValue>) {
             text: f.text.clone(),
             ..Filter::default()
         });
+        let inner_sql = inner.sql();
         c.args = inner.args;
         c.clauses.push(format!(
-            "a.event_id IN (SELECT e.id FROM events e WHERE {})",
-            inner.clauses.join(" AND ")
+            "a.event_id IN (SELECT e.id FROM events e WHERE {inner_sql})"
         ));
     }
     (c.sql(), c.args)

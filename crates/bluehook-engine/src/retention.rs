@@ -149,7 +149,8 @@ fn delete_batch(
     let before = cutoff.unwrap_or(i64::MAX);
     // Events after the lowest cursor may still be delivered.
     let keep_after: i64 = conn.query_row(
-        "SELECT COALESCE(MIN(through), 9223372036854775807) FROM hook_cursors",
+        "SELECT COALESCE(MIN(c.through), 9223372036854775807) FROM hook_cursors c
+         JOIN hooks h ON h.server = c.server AND h.id = c.hook_id",
         [],
         |r| r.get(0),
     )?;
@@ -173,8 +174,8 @@ fn delete_batch(
             params![first, last],
         )?;
         events = conn.execute(
-            "DELETE FROM events WHERE id BETWEEN ?1 AND ?2",
-            params![first, last],
+            "DELETE FROM events WHERE id BETWEEN ?1 AND ?2 AND at < ?3 AND id <= ?4",
+            params![first, last, before, keep_after],
         )? as u64;
     }
     // Raw messages: old ones no remaining event points to.
@@ -206,9 +207,15 @@ mod tests {
             tx.execute("INSERT INTO events (id, raw_id, server, at, type, raw_kind, json) VALUES (?1, ?1, 's', ?2, 't', 0, '{}')", params![id, at]).unwrap();
             tx.execute("INSERT INTO attempts (server, hook_id, event_id, attempt, at, url, request_headers, latency_us, outcome) VALUES ('s', 'h', ?1, 1, ?2, 'u', '{}', 1, 'delivered')", params![id, at]).unwrap();
         }
-        // a hook that is behind: events after 1500 are still pending for it
+        // a hook that is behind: events after 1500 are still pending for it; the cursor of a
+        // hook that no longer exists counts for nothing
         tx.execute(
-            "INSERT INTO hook_cursors VALUES ('s', 'slow', 1500), ('s', 'fast', 3000)",
+            "INSERT INTO hook_cursors VALUES ('s', 'slow', 1500), ('s', 'fast', 3000), ('s', 'gone', 10)",
+            [],
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT INTO hooks (server, id, created_at, seq, hook) VALUES ('s', 'slow', 0, 1, '{}'), ('s', 'fast', 0, 2, '{}')",
             [],
         )
         .unwrap();

@@ -160,6 +160,21 @@ async fn events_and_attempts_are_recorded_and_queryable() {
         assert_eq!(r.headers()["x-total-count"], "8");
         dump.push_str(&r.text().await.unwrap());
     }
+    // numeric filters work on the export too, and an empty text filter is no filter
+    let since = admin(
+        &engine,
+        "/api/v1/export?table=events&format=ndjson&since=0&after=1",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(since.status(), 200);
+    assert_eq!(since.headers()["x-total-count"], "6");
+    let empty_text = admin(&engine, "/api/v1/attempts?text=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty_text.status(), 200);
     assert!(!dump.contains(SECRET), "the shared secret leaked");
     assert!(
         !dump.contains("key-do-not-leak"),

@@ -353,3 +353,99 @@ async fn extensions_put_headers_and_signature() {
     ));
     engine.shutdown().await;
 }
+
+/// A receiver that answers `Connection: close` and hangs up (PHP's and Python's built-in
+/// servers do): each answer counts, nothing is retried.
+#[tokio::test]
+async fn connection_close_answers_are_delivered_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = requests.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // read the head, then Content-Length bytes of body
+                loop {
+                    let n = s.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(head_end) = text.find("\r\n\r\n") {
+                        let len: usize = text[..head_end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= head_end + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = s
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                    )
+                    .await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let engine = start(config(&redis, data.path()), &redis).await;
+    create_hook(&engine, &format!("http://{addr}/close"), "").await;
+    for n in 0..3 {
+        redis.publish(AKKA, &raw::chat(n));
+    }
+    assert!(wait_until(WAIT, || engine.stats("default").unwrap().delivered == 3).await);
+    assert_eq!(engine.stats("default").unwrap().failed_attempts, 0);
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 3);
+    engine.shutdown().await;
+}
+
+/// A slow response body does not turn a 200 into a failure.
+#[tokio::test]
+async fn a_slow_body_after_the_headers_still_counts() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut chunk = [0u8; 65536];
+                let _ = s.read(&mut chunk).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
+                    .await;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let mut cfg = config(&redis, data.path());
+    cfg.delivery.request_timeout_ms = 500;
+    let engine = start(cfg, &redis).await;
+    create_hook(&engine, &format!("http://{addr}/slow-body"), "").await;
+    redis.publish(AKKA, &raw::chat(1));
+    assert!(wait_until(WAIT, || engine.stats("default").unwrap().delivered == 1).await);
+    assert_eq!(engine.stats("default").unwrap().failed_attempts, 0);
+    engine.shutdown().await;
+}
