@@ -254,8 +254,7 @@ impl Client {
         let (mut answer, mut location) = self
             .send_once(
                 &method,
-                &target.origin,
-                &target.host,
+                target,
                 &path_and_query,
                 headers,
                 body.clone(),
@@ -302,8 +301,7 @@ impl Client {
             (answer, location) = self
                 .send_once(
                     &method,
-                    &next_target.origin,
-                    &next_target.host,
+                    &next_target,
                     &next_target.path_and_query,
                     &headers,
                     body.clone(),
@@ -358,11 +356,11 @@ impl Target {
 }
 
 impl Client {
+    /// One request to `target`'s origin for `path_and_query`, within `deadline`.
     async fn send_once(
         &mut self,
         method: &Method,
-        origin: &Origin,
-        host: &HeaderValue,
+        target: &Target,
         path_and_query: &str,
         headers: &HeaderMap,
         body: Bytes,
@@ -376,7 +374,7 @@ impl Client {
                 .map_err(|e| HttpError::InvalidUrl(e.to_string()))?;
             let h = req.headers_mut();
             h.reserve(headers.len() + 1);
-            h.insert(HOST, host.clone());
+            h.insert(HOST, target.host.clone());
             // node-fetch keeps Content-Type on the GET after a 303; so do we.
             for (k, v) in headers {
                 h.append(k.clone(), v.clone());
@@ -385,7 +383,8 @@ impl Client {
         };
         // At most one silent reconnect: for a kept connection the peer closed while idle.
         for fresh in [false, true] {
-            let Ok(conn) = tokio::time::timeout_at(deadline, self.conn_for(origin)).await else {
+            let Ok(conn) = tokio::time::timeout_at(deadline, self.conn_for(&target.origin)).await
+            else {
                 self.conn = None;
                 return Err(HttpError::Timeout);
             };
