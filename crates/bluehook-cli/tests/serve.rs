@@ -146,10 +146,8 @@ async fn drop_in_replacement_with_bbb_webhooks_environment() {
     assert!(exited.unwrap().success(), "exit status {exited:?}");
 }
 
-#[tokio::test]
-async fn a_missing_secret_is_a_clear_error() {
-    let data = tempfile::tempdir().unwrap();
-    let mut child = serve(&[("SERVER_PORT", free_port().to_string())], data.path());
+/// Waits for the process to exit; its status and what it wrote on stderr.
+async fn exit_and_stderr(child: &mut Serve) -> (std::process::ExitStatus, String) {
     let mut status = None;
     assert!(
         wait_until(WAIT, || {
@@ -158,9 +156,17 @@ async fn a_missing_secret_is_a_clear_error() {
         })
         .await
     );
-    assert!(!status.unwrap().success());
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    (status.unwrap(), stderr)
+}
+
+#[tokio::test]
+async fn a_missing_secret_is_a_clear_error() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = serve(&[("SERVER_PORT", free_port().to_string())], data.path());
+    let (status, stderr) = exit_and_stderr(&mut child).await;
+    assert!(!status.success());
     assert!(stderr.contains("SHARED_SECRET"), "{stderr}");
 }
 
@@ -175,17 +181,8 @@ async fn a_corrupt_database_is_a_clear_error() {
         ],
         data.path(),
     );
-    let mut status = None;
-    assert!(
-        wait_until(WAIT, || {
-            status = child.0.try_wait().unwrap();
-            status.is_some()
-        })
-        .await
-    );
-    assert!(!status.unwrap().success());
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let (status, stderr) = exit_and_stderr(&mut child).await;
+    assert!(!status.success());
     assert!(stderr.contains("bluehook.sqlite3"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }

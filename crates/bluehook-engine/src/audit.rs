@@ -200,12 +200,7 @@ impl AuditLog {
             path: path.to_owned(),
             source,
         };
-        let conn = Connection::open(path).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+        let conn = crate::store::open_connection(path, Duration::from_secs(30))?;
         // 16 MiB of page cache keeps the indexes' hot pages in memory as the tables grow.
         conn.pragma_update(None, "cache_size", -16_384)
             .map_err(err)?;

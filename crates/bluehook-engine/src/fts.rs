@@ -26,12 +26,7 @@ pub fn open_index(db: &Path) -> Result<Connection, StoreError> {
         path: path.clone(),
         source,
     };
-    let conn = Connection::open(&path).map_err(err)?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(err)?;
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .map_err(err)?;
-    conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+    let conn = crate::store::open_connection(&path, Duration::from_secs(5))?;
     conn.execute_batch(
         "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(json, content='', contentless_delete=1);
          CREATE TABLE IF NOT EXISTS fts_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_through INTEGER NOT NULL);

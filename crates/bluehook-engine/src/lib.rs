@@ -189,25 +189,15 @@ impl Engine {
             default_server: config.servers[0].name.clone(),
             supported: config.api.supported_checksum_algorithms.clone(),
         });
-        let addr = format!("{}:{}", config.api.bind, config.api.port);
-        let listener = tokio::net::TcpListener::bind(&addr)
-            .await
-            .map_err(|source| EngineError::Bind {
-                addr: addr.clone(),
-                source,
-            })?;
-        let api_addr = listener
-            .local_addr()
-            .map_err(|source| EngineError::Bind { addr, source })?;
-        let api_cancel = cancel.child_token();
-        tracker.spawn(async move {
-            let served = axum::serve(listener, api::router(state))
-                .with_graceful_shutdown(api_cancel.cancelled_owned())
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "BBB hooks API stopped");
-            }
-        });
+        let api_addr = listen(
+            &config.api.bind,
+            config.api.port,
+            api::router(state),
+            "BBB hooks API",
+            &tracker,
+            &cancel,
+        )
+        .await?;
         if audit.is_some() {
             let policy = retention::Policy {
                 max_age_ms: (config.audit.retention_days > 0)
@@ -234,25 +224,15 @@ impl Engine {
                 token: token.clone(),
                 cancel: cancel.child_token(),
             });
-            let addr = format!("{}:{}", config.admin.bind, config.admin.port);
-            let listener = tokio::net::TcpListener::bind(&addr)
-                .await
-                .map_err(|source| EngineError::Bind {
-                    addr: addr.clone(),
-                    source,
-                })?;
-            let bound = listener
-                .local_addr()
-                .map_err(|source| EngineError::Bind { addr, source })?;
-            let admin_cancel = cancel.child_token();
-            tracker.spawn(async move {
-                let served = axum::serve(listener, admin::router(state))
-                    .with_graceful_shutdown(admin_cancel.cancelled_owned())
-                    .await;
-                if let Err(e) = served {
-                    tracing::error!(error = %e, "admin API stopped");
-                }
-            });
+            let bound = listen(
+                &config.admin.bind,
+                config.admin.port,
+                admin::router(state),
+                "admin API",
+                &tracker,
+                &cancel,
+            )
+            .await?;
             (Some(bound), Some(token))
         } else {
             (None, None)
@@ -366,6 +346,37 @@ impl Engine {
     pub fn store(&self) -> &Arc<Store> {
         &self.store
     }
+}
+
+/// Binds `bind:port` and serves `router` there until `cancel`; returns the bound address.
+async fn listen(
+    bind: &str,
+    port: u16,
+    router: axum::Router,
+    name: &'static str,
+    tracker: &TaskTracker,
+    cancel: &CancellationToken,
+) -> Result<SocketAddr, EngineError> {
+    let addr = format!("{bind}:{port}");
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|source| EngineError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| EngineError::Bind { addr, source })?;
+    let stop = cancel.child_token();
+    tracker.spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "{name} stopped");
+        }
+    });
+    Ok(bound)
 }
 
 /// Requeues, for every hook of a dispatcher, the events after its cursor that it wants: the

@@ -131,6 +131,22 @@ const MIGRATIONS: &[&str] = &[
      );",
 ];
 
+/// A read-write connection in WAL mode (commits are not fsynced one by one; checkpoints are),
+/// waiting up to `busy` for another writer.
+pub fn open_connection(path: &Path, busy: std::time::Duration) -> Result<Connection, StoreError> {
+    let err = |source| StoreError::Sqlite {
+        path: path.to_owned(),
+        source,
+    };
+    let conn = Connection::open(path).map_err(err)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(err)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(err)?;
+    conn.busy_timeout(busy).map_err(err)?;
+    Ok(conn)
+}
+
 /// An event read back from the log for redelivery.
 #[derive(Debug, Clone)]
 pub struct PendingEvent {
@@ -183,13 +199,7 @@ impl Store {
             path: path.to_owned(),
             source,
         };
-        let conn = Connection::open(path).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(err)?;
+        let conn = open_connection(path, std::time::Duration::from_secs(5))?;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(err)?;
