@@ -12,8 +12,11 @@
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper::body::Body as _;
 use hyper::client::conn::http1;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, HOST, LOCATION};
+use hyper::header::{
+    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION,
+};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::future::Future;
@@ -372,13 +375,23 @@ impl Client {
                 .uri(path_and_query)
                 .body(Full::new(body))
                 .map_err(|e| HttpError::InvalidUrl(e.to_string()))?;
+            let length = req.body().size_hint().exact().unwrap_or(0);
             let h = req.headers_mut();
-            h.reserve(headers.len() + 1);
-            h.insert(HOST, target.host.clone());
-            // node-fetch keeps Content-Type on the GET after a 303; so do we.
+            h.reserve(headers.len() + 3);
+            // node-fetch's order: accept, [authorization], content-length, content-type,
+            // user-agent, …, Host, Connection. (It keeps Content-Type on the GET after a 303;
+            // so do we.)
             for (k, v) in headers {
+                if *k == CONTENT_TYPE && !h.contains_key(CONTENT_LENGTH) {
+                    h.insert(CONTENT_LENGTH, HeaderValue::from(length));
+                }
                 h.append(k.clone(), v.clone());
             }
+            if !h.contains_key(CONTENT_LENGTH) && length > 0 {
+                h.insert(CONTENT_LENGTH, HeaderValue::from(length));
+            }
+            h.insert(HOST, target.host.clone());
+            h.insert(CONNECTION, HeaderValue::from_static("keep-alive"));
             Ok(req)
         };
         // At most one silent reconnect: for a kept connection the peer closed while idle.

@@ -47,6 +47,20 @@ async fn callback_bytes_match_bbb_webhooks() {
         assert_eq!(ended.header("accept"), Some("*/*"));
         assert_eq!(ended.header("user-agent"), Some("node-fetch"));
         assert_eq!(ended.header("authorization"), None);
+        let names: Vec<&str> = ended.headers.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "accept",
+                "content-length",
+                "content-type",
+                "user-agent",
+                "host",
+                "connection"
+            ],
+            "node-fetch's header order"
+        );
+        assert_eq!(ended.header("connection"), Some("keep-alive"));
         let names: Vec<String> = ended.form().into_iter().map(|(k, _)| k).collect();
         assert_eq!(names, ["domain", "event", "timestamp"]);
         assert_eq!(ended.field("domain").as_deref(), Some(DOMAIN));
