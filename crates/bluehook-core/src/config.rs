@@ -226,6 +226,10 @@ pub struct AuditConfig {
     pub max_size_mb: u64,
     /// How often retention runs, seconds.
     pub retention_interval_s: u64,
+    /// Also keep raw messages of types that are not relayed (`BLUEHOOK_AUDIT_UNKNOWN`). A busy
+    /// BBB server publishes many of them (cursor moves, talking indicators…); off, they are only
+    /// counted. Malformed and untranslatable messages are always kept.
+    pub store_unknown: bool,
 }
 
 impl Default for AuditConfig {
@@ -235,6 +239,7 @@ impl Default for AuditConfig {
             retention_days: 30,
             max_size_mb: 0,
             retention_interval_s: 60,
+            store_unknown: false,
         }
     }
 }
@@ -403,6 +408,9 @@ impl Config {
         }
         if let Some((n, v)) = get("BLUEHOOK_AUDIT") {
             self.audit.enabled = boolean(n, &v)?;
+        }
+        if let Some((n, v)) = get("BLUEHOOK_AUDIT_UNKNOWN") {
+            self.audit.store_unknown = boolean(n, &v)?;
         }
         if let Some((n, v)) = get("BLUEHOOK_RETENTION_DAYS") {
             self.audit.retention_days = number(n, &v)?;

@@ -155,6 +155,7 @@ impl Engine {
                 mapping_timeout: Duration::from_millis(config.mappings.timeout_ms),
                 cleanup_interval: Duration::from_millis(config.mappings.cleanup_interval_ms),
                 audit: audit.clone(),
+                store_unknown: config.audit.store_unknown,
             };
             tracker.spawn(relay.run(rx, cancel.child_token()));
             if !server.redis_url.is_empty() {

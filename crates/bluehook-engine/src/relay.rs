@@ -42,6 +42,8 @@ pub struct Relay {
     pub cleanup_interval: Duration,
     /// Where raw messages and events are recorded (None: audit log off).
     pub audit: Option<Arc<AuditLog>>,
+    /// Also record raw messages of types that are not relayed.
+    pub store_unknown: bool,
 }
 
 /// How many bytes of a bad message are shown in the log.
@@ -92,7 +94,8 @@ impl Relay {
         let raw_id = self.audit.as_ref().map_or(0, |a| a.next_raw_id());
         let received_at = now_ms();
         let (raw, outcome) = self.translate(msg, received_at);
-        if let Some(audit) = &self.audit {
+        let keep = !matches!(outcome, Outcome::Dropped("unknown", _)) || self.store_unknown;
+        if let Some(audit) = self.audit.as_ref().filter(|_| keep) {
             let (name, outcome, error) = match &outcome {
                 Outcome::Events(_) => (raw.as_ref().and_then(name_of), "event", None),
                 Outcome::Dropped(kind, error) => {

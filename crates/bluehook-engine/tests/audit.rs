@@ -47,6 +47,10 @@ async fn events_and_attempts_are_recorded_and_queryable() {
     redis.publish(AKKA, &raw::meeting_created(MEETING, "ext-7"));
     redis.publish(AKKA, &raw::user_joined(MEETING, "w_1", "teacher-42"));
     redis.publish(AKKA, "garbage");
+    redis.publish(
+        AKKA,
+        r#"{"envelope":{"name":"UpdateCursorEvtMsg"},"core":{"body":{"x":1}}}"#,
+    );
     for n in 0..5 {
         redis.publish(AKKA, &raw::chat(n));
     }
@@ -131,6 +135,16 @@ async fn events_and_attempts_are_recorded_and_queryable() {
         )
         .unwrap();
     assert_eq!(malformed, 1);
+    // message types that are not relayed are counted, not kept (unless asked for)
+    let unknown: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM raw_events WHERE outcome = 'unknown'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(unknown, 0);
+    assert_eq!(engine.stats("default").unwrap().unknown, 1);
 
     // no secret anywhere in the database's attempt rows or in exports
     let mut dump = String::new();
