@@ -18,13 +18,16 @@
 pub mod callback;
 pub mod checksum;
 pub mod config;
+pub mod decode;
 pub mod hook;
 pub mod jsjson;
 pub mod jsvalue;
 pub mod mapping;
 pub mod process;
 pub mod signature;
+pub mod simulate;
 pub mod translate;
+pub mod verify;
 pub mod xml;
 
 /// Milliseconds since the Unix epoch.
