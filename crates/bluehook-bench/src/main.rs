@@ -141,6 +141,7 @@ async fn start_bluehook(
         .env("SERVER_PORT", port.to_string())
         .env("BLUEHOOK_DATA_DIR", data)
         .env("BLUEHOOK_ADMIN_PORT", "0")
+        .env("BLUEHOOK_CATCHER_PORT", "0")
         .env("BLUEHOOK_AUDIT", audit.to_string())
         .env("LOG_LEVEL", "warn")
         .stdout(Stdio::null())

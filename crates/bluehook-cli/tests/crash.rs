@@ -18,6 +18,7 @@ fn serve(redis: &RedisServer, port: u16, data: &std::path::Path) -> Child {
         .env("SERVER_PORT", port.to_string())
         .env("BLUEHOOK_DATA_DIR", data)
         .env("BLUEHOOK_ADMIN_PORT", "0")
+        .env("BLUEHOOK_CATCHER_PORT", "0")
         .env("LOG_LEVEL", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

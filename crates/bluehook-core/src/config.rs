@@ -79,6 +79,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// The admin API (JSON + Server-Sent Events) and `/metrics`.
     pub admin: AdminConfig,
+    /// The built-in receiver that captures callbacks for inspection.
+    pub catcher: CatcherConfig,
     /// The BBB servers; the first is the default one that the environment variables configure
     /// and that answers on the plain `/bigbluebutton/api/hooks/…` paths.
     pub servers: Vec<ServerConfig>,
@@ -95,6 +97,7 @@ impl Default for Config {
             mappings: MappingsConfig::default(),
             audit: AuditConfig::default(),
             admin: AdminConfig::default(),
+            catcher: CatcherConfig::default(),
             servers: Vec::new(),
         }
     }
@@ -208,6 +211,39 @@ impl Default for AdminConfig {
             bind: "127.0.0.1".into(),
             port: 3006,
             token: Secret::default(),
+        }
+    }
+}
+
+/// The catcher: a request bin on its own listener.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatcherConfig {
+    /// Serve the catcher (`BLUEHOOK_CATCHER`).
+    pub enabled: bool,
+    /// Address to bind (`BLUEHOOK_CATCHER_BIND`).
+    pub bind: String,
+    /// Port (`BLUEHOOK_CATCHER_PORT`), default 3007; 0 picks a free one.
+    pub port: u16,
+    /// Create a bin on its first request (`BLUEHOOK_CATCHER_AUTO_CREATE`); off, requests to
+    /// bins not created through the admin API get 404.
+    pub auto_create: bool,
+    /// Bodies above this many bytes get 413 and are kept only up to it
+    /// (`BLUEHOOK_CATCHER_MAX_BODY`).
+    pub max_body_bytes: usize,
+    /// Captures kept per bin; older ones are deleted (`BLUEHOOK_CATCHER_KEEP`).
+    pub keep_per_bin: u64,
+}
+
+impl Default for CatcherConfig {
+    fn default() -> Self {
+        CatcherConfig {
+            enabled: true,
+            bind: "127.0.0.1".into(),
+            port: 3007,
+            auto_create: true,
+            max_body_bytes: 1024 * 1024,
+            keep_per_bin: 10_000,
         }
     }
 }
@@ -405,6 +441,27 @@ impl Config {
         }
         if let Some((_, v)) = get("BLUEHOOK_ADMIN_TOKEN") {
             self.admin.token = Secret::new(v);
+        }
+        if let Some((n, v)) = get("BLUEHOOK_CATCHER") {
+            self.catcher.enabled = boolean(n, &v)?;
+        }
+        if let Some((_, v)) = get("BLUEHOOK_CATCHER_BIND") {
+            self.catcher.bind = v;
+        }
+        if let Some((n, v)) = get("BLUEHOOK_CATCHER_PORT") {
+            self.catcher.port = v
+                .trim()
+                .parse()
+                .map_err(|_| env_err(n, "expected a port number"))?;
+        }
+        if let Some((n, v)) = get("BLUEHOOK_CATCHER_AUTO_CREATE") {
+            self.catcher.auto_create = boolean(n, &v)?;
+        }
+        if let Some((n, v)) = get("BLUEHOOK_CATCHER_MAX_BODY") {
+            self.catcher.max_body_bytes = number(n, &v)? as usize;
+        }
+        if let Some((n, v)) = get("BLUEHOOK_CATCHER_KEEP") {
+            self.catcher.keep_per_bin = number(n, &v)?;
         }
         if let Some((n, v)) = get("BLUEHOOK_AUDIT") {
             self.audit.enabled = boolean(n, &v)?;

@@ -15,7 +15,9 @@
 //! | `GET /api/v1/attempts?…` | attempts (filters: `server hook outcome event meeting type since until after limit`) |
 //! | `GET /api/v1/gaps`, `GET /api/v1/hook-log` | ingest outages, hook lifecycle |
 //! | `GET /api/v1/export?table=events\|attempts&format=csv\|ndjson\|json&…` | streamed download, `X-Total-Count` header |
-//! | `GET /api/v1/stream` | SSE: `event` and `attempt` messages as they happen |
+//! | `GET /api/v1/stream` | SSE: `event`, `attempt` and `capture` messages as they happen |
+//! | `/api/v1/bins…`, `/api/v1/captures…` | the catcher ([`crate::catcher_api`]) |
+//! | `POST /api/v1/simulate` | start a simulated meeting (JSON [`crate::simulator::Request`]) |
 //! | `GET /metrics` | Prometheus text |
 
 use axum::body::Body;
@@ -47,6 +49,10 @@ pub struct AdminState {
     pub servers: Vec<(Arc<Dispatcher>, Arc<ServerStats>)>,
     /// Live stream source (None: audit log off).
     pub audit: Option<Arc<AuditLog>>,
+    /// The catcher (None: off).
+    pub catcher: Option<Arc<crate::catcher::Catcher>>,
+    /// Starts simulated meetings.
+    pub simulator: Arc<crate::simulator::Simulator>,
     /// The bearer token.
     pub token: String,
     /// Ends live streams when the engine stops (they would hold the shutdown otherwise).
@@ -95,7 +101,9 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/api/v1/hook-log", get(hook_log))
         .route("/api/v1/export", get(download))
         .route("/api/v1/stream", get(stream))
+        .route("/api/v1/simulate", axum::routing::post(simulate))
         .route("/metrics", get(metrics))
+        .merge(crate::catcher_api::routes())
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
         .with_state(state)
 }
@@ -117,7 +125,8 @@ async fn authorize(State(state): State<Arc<AdminState>>, request: Request, next:
     }
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+/// A JSON error answer.
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
@@ -342,56 +351,139 @@ async fn download(
 
 #[derive(Deserialize)]
 struct StreamParams {
-    /// `events`, `attempts` or both (comma-separated); default both.
+    /// `events`, `attempts`, `captures` (comma-separated); default all.
     kinds: Option<String>,
+    /// Only events and attempts of this server.
     server: Option<String>,
+    /// Only captures of this bin.
+    bin: Option<String>,
 }
 
-async fn stream(State(state): State<Arc<AdminState>>, Query(p): Query<StreamParams>) -> Response {
-    let Some(audit) = &state.audit else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "the audit log is off");
-    };
-    let kinds = p.kinds.unwrap_or_else(|| "events,attempts".into());
-    let want_events = kinds.split(',').any(|k| k.trim() == "events");
-    let want_attempts = kinds.split(',').any(|k| k.trim() == "attempts");
-    let server = p.server;
-    let rx = audit.subscribe();
-    let cancel = state.cancel.clone();
-    let stream = futures_util::stream::unfold(rx, move |mut rx| {
-        let server = server.clone();
+type SseItem = Result<SseEvent, std::convert::Infallible>;
+
+/// A broadcast receiver as a stream of SSE messages: `pick` turns an item into a message or
+/// skips it; a lag becomes a `lagged` message; the stream ends with the engine.
+fn sse_from<T: Clone + Send + 'static>(
+    rx: tokio::sync::broadcast::Receiver<T>,
+    cancel: tokio_util::sync::CancellationToken,
+    pick: impl Fn(&T) -> Option<SseEvent> + Send + Sync + 'static,
+) -> futures_util::stream::BoxStream<'static, SseItem> {
+    let pick = Arc::new(pick);
+    Box::pin(futures_util::stream::unfold(rx, move |mut rx| {
         let cancel = cancel.clone();
+        let pick = pick.clone();
         async move {
             loop {
                 let received = tokio::select! {
                     _ = cancel.cancelled() => return None,
                     r = rx.recv() => r,
                 };
-                let item = match received {
-                    Ok(item) => item,
+                match received {
+                    Ok(item) => {
+                        if let Some(e) = pick(&item) {
+                            return Some((Ok(e), rx));
+                        }
+                    }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                         let e = SseEvent::default().event("lagged").data(n.to_string());
-                        return Some((Ok::<_, std::convert::Infallible>(e), rx));
+                        return Some((Ok(e), rx));
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                };
-                let (kind, item_server) = match &item {
-                    Live::Event { server, .. } => ("event", server.clone()),
-                    Live::Attempt(a) => ("attempt", a.server.clone()),
-                };
-                if (kind == "event" && !want_events) || (kind == "attempt" && !want_attempts) {
-                    continue;
                 }
-                if server.as_deref().is_some_and(|s| s != &*item_server) {
-                    continue;
-                }
-                let data = serde_json::to_string(&item).unwrap_or_default();
-                return Some((Ok(SseEvent::default().event(kind).data(data)), rx));
             }
         }
+    }))
+}
+
+async fn stream(State(state): State<Arc<AdminState>>, Query(p): Query<StreamParams>) -> Response {
+    // By default, everything that is on.
+    let kinds = p.kinds.unwrap_or_else(|| {
+        let mut k = Vec::new();
+        if state.audit.is_some() {
+            k.push("events,attempts");
+        }
+        if state.catcher.is_some() {
+            k.push("captures");
+        }
+        k.join(",")
     });
-    Sse::new(stream)
+    if kinds.is_empty() {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the audit log and the catcher are off",
+        );
+    }
+    let want = |k: &str| kinds.split(',').any(|x| x.trim() == k);
+    let (want_events, want_attempts, want_captures) =
+        (want("events"), want("attempts"), want("captures"));
+    let mut streams = Vec::new();
+    if want_events || want_attempts {
+        let Some(audit) = &state.audit else {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "the audit log is off");
+        };
+        let server = p.server;
+        streams.push(sse_from(
+            audit.subscribe(),
+            state.cancel.clone(),
+            move |item| {
+                let (kind, item_server) = match item {
+                    Live::Event { server, .. } => ("event", server),
+                    Live::Attempt(a) => ("attempt", &a.server),
+                };
+                if (kind == "event" && !want_events) || (kind == "attempt" && !want_attempts) {
+                    return None;
+                }
+                if server.as_deref().is_some_and(|s| s != &**item_server) {
+                    return None;
+                }
+                let data = serde_json::to_string(item).unwrap_or_default();
+                Some(SseEvent::default().event(kind).data(data))
+            },
+        ));
+    }
+    if want_captures {
+        let Some(catcher) = &state.catcher else {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "the catcher is off");
+        };
+        let bin = p.bin;
+        streams.push(sse_from(
+            catcher.subscribe(),
+            state.cancel.clone(),
+            move |c| {
+                if bin.as_deref().is_some_and(|b| b != c.bin) {
+                    return None;
+                }
+                let data = serde_json::to_string(c).unwrap_or_default();
+                Some(SseEvent::default().event("capture").data(data))
+            },
+        ));
+    }
+    Sse::new(futures_util::stream::select_all(streams))
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+async fn simulate(
+    State(state): State<Arc<AdminState>>,
+    request: Result<Json<crate::simulator::Request>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    use crate::simulator::SimulateError;
+    let Json(request) = match request {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
+    };
+    match state.simulator.start(&request).await {
+        Ok(started) => (StatusCode::ACCEPTED, Json(started)).into_response(),
+        Err(e) => {
+            let status = match e {
+                SimulateError::NoServer(_) => StatusCode::NOT_FOUND,
+                SimulateError::Invalid(_) => StatusCode::BAD_REQUEST,
+                SimulateError::Redis(_) => StatusCode::BAD_GATEWAY,
+                SimulateError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            error(status, &e.to_string())
+        }
+    }
 }
 
 async fn metrics(State(state): State<Arc<AdminState>>) -> Response {

@@ -26,6 +26,12 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use url::Url;
 
+/// The request types [`Client::send`] takes.
+pub mod hyper_types {
+    pub use hyper::header::HeaderMap;
+    pub use hyper::Method;
+}
+
 /// Why a request got no usable answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HttpError {

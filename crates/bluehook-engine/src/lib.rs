@@ -21,6 +21,9 @@
 pub mod admin;
 pub mod api;
 pub mod audit;
+pub mod captures;
+pub mod catcher;
+pub mod catcher_api;
 pub mod deliver;
 pub mod dispatch;
 pub mod export;
@@ -30,6 +33,7 @@ pub mod ingest;
 pub mod query;
 pub mod relay;
 pub mod retention;
+pub mod simulator;
 pub mod stats;
 pub mod store;
 
@@ -94,6 +98,10 @@ pub struct Engine {
     store: Arc<Store>,
     admin_addr: Option<SocketAddr>,
     admin_token: Option<String>,
+    catcher: Option<Arc<catcher::Catcher>>,
+    catcher_writer: Option<std::thread::JoinHandle<()>>,
+    catcher_addr: Option<SocketAddr>,
+    simulator: Arc<simulator::Simulator>,
 }
 
 /// The data directory: configured, else `$XDG_DATA_HOME/bluehook`, else `~/.local/share/bluehook`.
@@ -213,6 +221,48 @@ impl Engine {
                 cancel.child_token(),
             ));
         }
+        let simulator = Arc::new(simulator::Simulator::new(
+            config
+                .servers
+                .iter()
+                .map(|s| {
+                    let target = simulator::Target {
+                        redis_url: s.redis_url.expose().to_owned(),
+                        domain: s.domain.clone(),
+                        inbox: servers[&s.name].inbox.clone(),
+                    };
+                    (s.name.clone(), target)
+                })
+                .collect(),
+            config.servers[0].name.clone(),
+            tracker.clone(),
+            cancel.child_token(),
+        ));
+        let (catcher, catcher_writer, catcher_addr) = if config.catcher.enabled {
+            let secrets = config
+                .servers
+                .iter()
+                .map(|s| (s.name.clone(), s.secret.clone()))
+                .collect();
+            let (catcher, writer) = catcher::Catcher::open(
+                config.catcher.clone(),
+                store.path(),
+                secrets,
+                cancel.child_token(),
+            )?;
+            let bound = listen(
+                &config.catcher.bind,
+                config.catcher.port,
+                catcher.router(),
+                "catcher",
+                &tracker,
+                &cancel,
+            )
+            .await?;
+            (Some(catcher), Some(writer), Some(bound))
+        } else {
+            (None, None, None)
+        };
         let (admin_addr, admin_token) = if config.admin.enabled {
             let token = admin::token(config.admin.token.expose(), &data_dir)?;
             let state = Arc::new(admin::AdminState {
@@ -222,6 +272,8 @@ impl Engine {
                     .map(|s| (s.dispatcher.clone(), s.stats.clone()))
                     .collect(),
                 audit: audit.clone(),
+                catcher: catcher.clone(),
+                simulator: simulator.clone(),
                 token: token.clone(),
                 cancel: cancel.child_token(),
             });
@@ -238,7 +290,7 @@ impl Engine {
         } else {
             (None, None)
         };
-        tracing::info!(api = %api_addr, admin = ?admin_addr, data_dir = %data_dir.display(), servers = config.servers.len(), "Bluehook started");
+        tracing::info!(api = %api_addr, admin = ?admin_addr, catcher = ?catcher_addr, data_dir = %data_dir.display(), servers = config.servers.len(), "Bluehook started");
 
         Ok(Engine {
             servers,
@@ -252,6 +304,10 @@ impl Engine {
             store,
             admin_addr,
             admin_token,
+            catcher,
+            catcher_writer,
+            catcher_addr,
+            simulator,
         })
     }
 
@@ -268,6 +324,16 @@ impl Engine {
     /// The admin API's bearer token, when enabled.
     pub fn admin_token(&self) -> Option<&str> {
         self.admin_token.as_deref()
+    }
+
+    /// Where the catcher listens, when enabled.
+    pub fn catcher_addr(&self) -> Option<SocketAddr> {
+        self.catcher_addr
+    }
+
+    /// The catcher, when enabled.
+    pub fn catcher(&self) -> Option<&Arc<catcher::Catcher>> {
+        self.catcher.as_ref()
     }
 
     /// The data directory in use.
@@ -288,6 +354,14 @@ impl Engine {
     /// The hooks of a server.
     pub fn hooks(&self, server: &str) -> Option<Vec<bluehook_core::hook::Hook>> {
         self.servers.get(server).map(|s| s.dispatcher.list())
+    }
+
+    /// Starts a simulated meeting (see [`simulator`]); it runs in the background.
+    pub async fn simulate(
+        &self,
+        request: &simulator::Request,
+    ) -> Result<simulator::Started, simulator::SimulateError> {
+        self.simulator.start(request).await
     }
 
     /// Feeds a raw message to a server's relay as if it came from Redis (the simulator uses
@@ -321,18 +395,22 @@ impl Engine {
             servers,
             audit,
             audit_writer,
+            catcher,
+            catcher_writer,
             ..
         } = self;
-        // The writer finishes its last batch once every handle to the log is gone.
+        // The writers finish their last batch once every handle to them is gone.
         drop(servers);
         drop(audit);
-        if let Some(writer) = audit_writer {
+        drop(catcher);
+        for (writer, name) in [(audit_writer, "audit log"), (catcher_writer, "catcher")] {
+            let Some(writer) = writer else { continue };
             let joined = tokio::task::spawn_blocking(move || writer.join());
             if tokio::time::timeout(Duration::from_secs(10), joined)
                 .await
                 .is_err()
             {
-                tracing::error!("audit log writer did not finish within 10 s");
+                tracing::error!("{name} writer did not finish within 10 s");
             }
         }
         tracing::info!("Bluehook stopped");
@@ -370,9 +448,12 @@ async fn listen(
         .map_err(|source| EngineError::Bind { addr, source })?;
     let stop = cancel.child_token();
     tracker.spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await;
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await;
         if let Err(e) = served {
             tracing::error!(error = %e, "{name} stopped");
         }

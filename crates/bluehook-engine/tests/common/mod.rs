@@ -24,6 +24,7 @@ pub fn config(redis: &RedisServer, data: &Path) -> Config {
     };
     c.api.port = 0;
     c.admin.port = 0;
+    c.catcher.port = 0;
     c.delivery.retry_intervals_ms = vec![20, 20, 20];
     c.delivery.permanent_interval_reset_ms = 50;
     c.delivery.request_timeout_ms = 2000;

@@ -1,0 +1,261 @@
+//! The simulator: plays a realistic BBB meeting ([`bluehook_core::simulate`]) at a chosen
+//! speed, publishing its raw messages to a server's Redis channels — a local Redis or a real
+//! BBB server's — or, for a server without Redis, feeding the engine's relay directly, so
+//! events flow with nothing else installed.
+
+use bluehook_core::simulate::{Scenario, Step};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::ingest::RawMessage;
+
+/// A simulation that cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulateError {
+    /// No such server.
+    #[error("no server {0:?}")]
+    NoServer(String),
+    /// Redis refused or went away.
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// The engine is stopping.
+    #[error("the engine is stopping")]
+    Stopped,
+    /// The request is not usable.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Where the messages go.
+pub enum Sink {
+    /// PUBLISH on a Redis connection.
+    Redis(redis::aio::MultiplexedConnection),
+    /// Straight into a server's relay.
+    Relay(mpsc::Sender<RawMessage>),
+}
+
+impl Sink {
+    /// A Redis sink on `url`.
+    pub async fn redis(url: &str) -> Result<Sink, SimulateError> {
+        let client = redis::Client::open(url)?;
+        Ok(Sink::Redis(
+            client.get_multiplexed_async_connection().await?,
+        ))
+    }
+
+    /// `redis` or `relay`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Sink::Redis(_) => "redis",
+            Sink::Relay(_) => "relay",
+        }
+    }
+
+    async fn send(&mut self, step: &Step) -> Result<(), SimulateError> {
+        match self {
+            Sink::Redis(conn) => {
+                redis::cmd("PUBLISH")
+                    .arg(step.channel)
+                    .arg(&step.payload)
+                    .query_async::<i64>(conn)
+                    .await?;
+                Ok(())
+            }
+            Sink::Relay(tx) => tx
+                .send(RawMessage {
+                    channel: Arc::from(step.channel),
+                    payload: bytes::Bytes::from(step.payload.clone()),
+                })
+                .await
+                .map_err(|_| SimulateError::Stopped),
+        }
+    }
+}
+
+/// Sends `steps` to `sink`, each at its `at_ms` divided by `speed` (0: no waiting), calling
+/// `sent` after each. Returns how many were sent; stops early when `cancel` fires.
+pub async fn play(
+    steps: &[Step],
+    speed: f64,
+    sink: &mut Sink,
+    cancel: &CancellationToken,
+    mut sent: impl FnMut(&Step),
+) -> Result<usize, SimulateError> {
+    let start = tokio::time::Instant::now();
+    for (i, step) in steps.iter().enumerate() {
+        if speed > 0.0 {
+            let due = start + Duration::from_secs_f64(step.at_ms as f64 / 1000.0 / speed);
+            tokio::select! {
+                _ = tokio::time::sleep_until(due) => {}
+                _ = cancel.cancelled() => return Ok(i),
+            }
+        } else if cancel.is_cancelled() {
+            return Ok(i);
+        }
+        sink.send(step).await?;
+        sent(step);
+    }
+    Ok(steps.len())
+}
+
+/// What the admin API takes to start a simulation; absent fields take the defaults of
+/// [`Scenario`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Request {
+    /// Server name (default: the default server).
+    pub server: Option<String>,
+    /// External meeting id (default: `sim-<seed>`).
+    pub meeting_id: Option<String>,
+    /// Meeting name.
+    pub meeting_name: Option<String>,
+    /// Attendees.
+    pub users: Option<usize>,
+    /// Public chat messages.
+    pub chat_messages: Option<usize>,
+    /// A poll.
+    pub poll: Option<bool>,
+    /// A screenshare.
+    pub screenshare: Option<bool>,
+    /// Recording, and the recording's processing events after the meeting.
+    pub recording: Option<bool>,
+    /// 1 is real time, 10 ten times faster, 0 as fast as possible (default 10).
+    pub speed: Option<f64>,
+    /// Seed of the ids and choices (default: the time).
+    pub seed: Option<u64>,
+}
+
+/// The most attendees a simulation may have.
+pub const MAX_USERS: usize = 500;
+
+impl Request {
+    /// The scenario this asks for, on a server of `domain`, starting now.
+    pub fn scenario(&self, domain: &str) -> Result<Scenario, SimulateError> {
+        let d = Scenario::default();
+        let seed = self.seed.unwrap_or_else(bluehook_core::now_ms);
+        let users = self.users.unwrap_or(d.users);
+        if users == 0 || users > MAX_USERS {
+            return Err(SimulateError::Invalid(format!(
+                "users must be 1 to {MAX_USERS}"
+            )));
+        }
+        if self.speed.is_some_and(|s| !s.is_finite() || s < 0.0) {
+            return Err(SimulateError::Invalid(
+                "speed must be 0 (no waiting) or more".into(),
+            ));
+        }
+        Ok(Scenario {
+            meeting_name: self.meeting_name.clone().unwrap_or(d.meeting_name),
+            external_meeting_id: self
+                .meeting_id
+                .clone()
+                .unwrap_or_else(|| format!("sim-{seed}")),
+            users,
+            chat_messages: self.chat_messages.unwrap_or(d.chat_messages).min(10_000),
+            poll: self.poll.unwrap_or(d.poll),
+            screenshare: self.screenshare.unwrap_or(d.screenshare),
+            recording: self.recording.unwrap_or(d.recording),
+            server_domain: domain.to_owned(),
+            start_ms: bluehook_core::now_ms(),
+            seed,
+            ..d
+        })
+    }
+}
+
+/// A simulation under way.
+#[derive(Debug, Clone, Serialize)]
+pub struct Started {
+    /// Server.
+    pub server: String,
+    /// `redis` or `relay`.
+    pub target: &'static str,
+    /// External meeting id.
+    pub meeting_id: String,
+    /// Messages it will send.
+    pub messages: usize,
+    /// How long it will take, ms.
+    pub duration_ms: u64,
+}
+
+/// One server as the simulator sees it.
+pub struct Target {
+    /// Its Redis URL (empty: none).
+    pub redis_url: String,
+    /// Its domain.
+    pub domain: String,
+    /// Its relay's inbox.
+    pub inbox: mpsc::Sender<RawMessage>,
+}
+
+/// Starts simulations in the background of a running engine.
+pub struct Simulator {
+    targets: HashMap<String, Target>,
+    default_server: String,
+    tracker: TaskTracker,
+    cancel: CancellationToken,
+}
+
+impl Simulator {
+    /// A simulator over the engine's servers.
+    pub fn new(
+        targets: HashMap<String, Target>,
+        default_server: String,
+        tracker: TaskTracker,
+        cancel: CancellationToken,
+    ) -> Simulator {
+        Simulator {
+            targets,
+            default_server,
+            tracker,
+            cancel,
+        }
+    }
+
+    /// Starts the simulation `request` asks for; it runs until done or the engine stops.
+    pub async fn start(&self, request: &Request) -> Result<Started, SimulateError> {
+        let server = request
+            .server
+            .clone()
+            .unwrap_or_else(|| self.default_server.clone());
+        let target = self
+            .targets
+            .get(&server)
+            .ok_or_else(|| SimulateError::NoServer(server.clone()))?;
+        let scenario = request.scenario(&target.domain)?;
+        let speed = request.speed.unwrap_or(10.0);
+        let steps = bluehook_core::simulate::meeting(&scenario);
+        let mut sink = if target.redis_url.is_empty() {
+            Sink::Relay(target.inbox.clone())
+        } else {
+            Sink::redis(&target.redis_url).await?
+        };
+        let last = steps.last().map(|s| s.at_ms).unwrap_or(0);
+        let started = Started {
+            server: server.clone(),
+            target: sink.kind(),
+            meeting_id: scenario.external_meeting_id.clone(),
+            messages: steps.len(),
+            duration_ms: if speed > 0.0 {
+                (last as f64 / speed) as u64
+            } else {
+                0
+            },
+        };
+        let cancel = self.cancel.clone();
+        let meeting = started.meeting_id.clone();
+        self.tracker.spawn(async move {
+            match play(&steps, speed, &mut sink, &cancel, |_| {}).await {
+                Ok(n) => tracing::info!(server, meeting, messages = n, "simulation finished"),
+                Err(e) => tracing::warn!(server, meeting, error = %e, "simulation stopped"),
+            }
+        });
+        tracing::info!(server = %started.server, meeting = %started.meeting_id, target = started.target, messages = started.messages, "simulation started");
+        Ok(started)
+    }
+}
