@@ -2,9 +2,11 @@
 //!
 //! `bluehook serve` loads the configuration (TOML file and/or bbb-webhooks' environment
 //! variables), sets up logging, starts the [`bluehook_engine::Engine`] and stops it
-//! gracefully on SIGINT or SIGTERM. `bluehook export` streams the audit log to a file.
+//! gracefully on SIGINT or SIGTERM. `bluehook export` streams the audit log to a file;
+//! `bluehook simulate` plays a simulated meeting.
 
 mod export;
+mod simulate;
 
 use anyhow::{Context, Result};
 use bluehook_core::config::{Config, LogFormat};
@@ -42,6 +44,15 @@ enum Command {
         config: Option<PathBuf>,
         #[command(flatten)]
         args: Box<export::ExportArgs>,
+    },
+    /// Play a simulated BBB meeting: publish its raw messages to the server's Redis, or (no
+    /// Redis) have the running service feed them to its relay.
+    Simulate {
+        /// TOML configuration file (environment variables override it).
+        #[arg(long, short, env = "BLUEHOOK_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        args: Box<simulate::SimulateArgs>,
     },
     /// Print the effective configuration (secrets hidden) and exit.
     Config {
@@ -130,6 +141,14 @@ fn main() -> Result<()> {
                 None => bluehook_engine::data_dir(&config)?.join("bluehook.sqlite3"),
             };
             export::run(*args, db)
+        }
+        Command::Simulate { config, args } => {
+            let mut config = read_config(config.as_ref())?;
+            config.default_server_mut();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(simulate::run(*args, &config))
         }
         Command::Config { config } => {
             let config = load_config(config.as_ref())?;

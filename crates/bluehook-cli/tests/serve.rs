@@ -26,6 +26,7 @@ fn serve(env: &[(&str, String)], data: &std::path::Path) -> Serve {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("BLUEHOOK_DATA_DIR", data)
         .env("BLUEHOOK_ADMIN_PORT", "0")
+        .env("BLUEHOOK_CATCHER_PORT", "0")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for (k, v) in env {
@@ -185,4 +186,115 @@ async fn a_corrupt_database_is_a_clear_error() {
     assert!(!status.success());
     assert!(stderr.contains("bluehook.sqlite3"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Runs `bluehook simulate` with `env` and `args`; its stdout.
+fn simulate(env: &[(&str, String)], args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_bluehook"))
+        .arg("simulate")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("bluehook binary");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "bluehook simulate failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The event ids a receiver got, in order.
+fn event_ids(receiver: &Receiver) -> Vec<String> {
+    receiver.captured().iter().map(|c| c.event_id()).collect()
+}
+
+#[tokio::test]
+async fn simulate_publishes_a_meeting_on_redis() {
+    let redis = RedisServer::start();
+    let receiver = Receiver::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let env = [
+        ("SHARED_SECRET", SECRET.into()),
+        ("REDIS_HOST", "127.0.0.1".into()),
+        ("REDIS_PORT", redis.port().to_string()),
+        ("SERVER_PORT", free_port().to_string()),
+        (
+            "PERMANENT_HOOKS",
+            format!(r#"[{{"url":"{}"}}]"#, receiver.url("/lms")),
+        ),
+    ];
+    let _serve = serve(&env, data.path());
+    assert!(
+        wait_until(WAIT, || redis.subscribers("from-akka-apps-redis-channel")
+            == 1)
+        .await
+    );
+    let out = simulate(
+        &env,
+        &["--users", "2", "--speed", "0", "--meeting-id", "demo-1"],
+    );
+    let (sent, total) = out
+        .lines()
+        .last()
+        .and_then(|l| l.strip_prefix("published "))
+        .and_then(|l| l.split_once(" of "))
+        .expect("a summary line");
+    assert_eq!(sent, total.trim_end_matches(" messages"), "{out}");
+    assert!(out.contains("UserJoinedMeetingEvtMsg"), "{out}");
+    assert!(
+        wait_until(WAIT, || event_ids(&receiver).last().map(String::as_str)
+            == Some("rap-post-publish-ended"))
+        .await,
+        "the whole meeting arrives: {:?}",
+        event_ids(&receiver)
+    );
+    let ids = event_ids(&receiver);
+    assert_eq!(ids[0], "meeting-created");
+    assert_eq!(ids.iter().filter(|i| *i == "user-joined").count(), 2);
+    let meeting = &receiver.captured()[0].event()[0]["data"]["attributes"]["meeting"];
+    assert_eq!(meeting["external-meeting-id"], "demo-1");
+}
+
+#[tokio::test]
+async fn simulate_without_redis_asks_the_running_service() {
+    let receiver = Receiver::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("bluehook.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[servers]]\nsecret = \"{SECRET}\"\nredis_url = \"\"\n[[servers.permanent_hooks]]\nurl = \"{}\"\n",
+            receiver.url("/lms")
+        ),
+    )
+    .unwrap();
+    let admin_port = free_port();
+    let env = [
+        ("BLUEHOOK_CONFIG", file.display().to_string()),
+        ("BLUEHOOK_DATA_DIR", data.path().display().to_string()),
+        ("BLUEHOOK_ADMIN_PORT", admin_port.to_string()),
+        ("SERVER_PORT", free_port().to_string()),
+    ];
+    let _serve = serve(&env, data.path());
+    assert!(
+        wait_until(WAIT, || std::net::TcpStream::connect((
+            "127.0.0.1",
+            admin_port
+        ))
+        .is_ok())
+        .await
+    );
+    let out = simulate(&env, &["--users", "1", "--speed", "0", "--no-recording"]);
+    assert!(out.contains("\"target\":\"relay\""), "{out}");
+    assert!(
+        wait_until(WAIT, || event_ids(&receiver).last().map(String::as_str)
+            == Some("meeting-ended"))
+        .await,
+        "the meeting arrives: {:?}",
+        event_ids(&receiver)
+    );
 }
