@@ -7,6 +7,7 @@
 //! 2. one hook, a burst of N events published in one pipeline: deliveries/s;
 //! 3. ten hooks, the same burst: deliveries/s in all;
 //! 4. one hook at a steady 1000 events/s: publish→callback latency percentiles;
+//! 5. the catcher: captures/s from `wrk`, and from the relay with a hook on a bin;
 //!
 //! Then the peak RSS of the bluehook process (VmHWM) and a check that nothing was lost.
 
@@ -131,6 +132,7 @@ async fn start_bluehook(
     redis: &RedisServer,
     data: &std::path::Path,
     audit: bool,
+    extra_env: &[(&str, String)],
 ) -> Result<Bluehook> {
     let port = free_port();
     let child = Command::new(binary)
@@ -144,6 +146,7 @@ async fn start_bluehook(
         .env("BLUEHOOK_CATCHER_PORT", "0")
         .env("BLUEHOOK_AUDIT", audit.to_string())
         .env("LOG_LEVEL", "warn")
+        .envs(extra_env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -226,6 +229,11 @@ async fn burst(redis: &RedisServer, counts: &Counts, n: usize, hooks: u64) -> Re
 }
 
 fn wrk_ceiling(port: u16, connections: u32) -> Result<f64> {
+    wrk(&format!("http://127.0.0.1:{port}/ceiling"), connections)
+}
+
+/// Requests/s of `wrk` POSTing a callback-sized body to `url` for 5 s.
+fn wrk(url: &str, connections: u32) -> Result<f64> {
     let script = tempfile::NamedTempFile::new()?;
     let body = format!(
         "domain=bench.example.com&event={}&timestamp=1",
@@ -240,7 +248,7 @@ fn wrk_ceiling(port: u16, connections: u32) -> Result<f64> {
     let out = Command::new("wrk")
         .args(["-t1", &format!("-c{connections}"), "-d5s", "-s"])
         .arg(script.path())
-        .arg(format!("http://127.0.0.1:{port}/ceiling"))
+        .arg(url)
         .output()
         .context("wrk is needed for the ceiling (apt-get install wrk)")?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -285,6 +293,85 @@ async fn client_ceiling(port: u16) -> Result<f64> {
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
+/// The catcher: requests/s it captures (each committed before the answer), straight from
+/// `wrk` and from the relay; the peak RSS of the whole process afterwards.
+async fn catcher_runs(
+    binary: &PathBuf,
+    redis: &RedisServer,
+    n: usize,
+) -> Result<Vec<(String, String)>> {
+    let data = tempfile::tempdir()?;
+    let catcher = free_port();
+    let admin = free_port();
+    let bh = start_bluehook(
+        binary,
+        redis,
+        data.path(),
+        true,
+        &[
+            ("BLUEHOOK_CATCHER_PORT", catcher.to_string()),
+            ("BLUEHOOK_ADMIN_PORT", admin.to_string()),
+        ],
+    )
+    .await?;
+    let mut rows = Vec::new();
+    for c in [1, 10] {
+        let url = format!("http://127.0.0.1:{catcher}/wrk{c}");
+        let rate = tokio::task::spawn_blocking(move || wrk(&url, c)).await??;
+        rows.push((
+            format!("`wrk -c{c}` to a bin, 5 s"),
+            format!("{rate:.0} captures/s"),
+        ));
+    }
+    create_hook(&bh, &format!("http://127.0.0.1:{catcher}/relay")).await?;
+    let token = std::fs::read_to_string(data.path().join("admin-token"))?;
+    let count_url = format!("http://127.0.0.1:{admin}/api/v1/bins/relay");
+    let http = reqwest::Client::new();
+    let messages: Vec<String> = (0..n).map(|i| chat(&format!("catcher {i}"))).collect();
+    let start = Instant::now();
+    redis.publish_all(CHANNEL, messages.iter().map(String::as_str));
+    let deadline = start + Duration::from_secs(300);
+    loop {
+        let r = http
+            .get(&count_url)
+            .bearer_auth(token.trim())
+            .send()
+            .await?;
+        if r.status().is_success() {
+            let v: serde_json::Value = r.json().await?;
+            if v["captures"].as_u64() >= Some(n as u64) {
+                break;
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("the catcher did not get {n} callbacks");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    rows.push((
+        format!("relay → catcher, 1 hook, burst of {n}"),
+        format!("{rate:.0} deliveries/s"),
+    ));
+    rows.push((
+        "peak RSS of bluehook serve".into(),
+        format!("{:.1} MiB", bh.peak_rss_kib().unwrap_or(0) as f64 / 1024.0),
+    ));
+    Ok(rows)
+}
+
+/// A two-column Markdown table under a heading.
+fn print_table(title: &str, rows: Vec<(String, String)>) {
+    println!("## {title}");
+    println!();
+    println!("| measure | result |");
+    println!("|---|---|");
+    for (k, v) in rows {
+        println!("| {k} | {v} |");
+    }
+    println!();
+}
+
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
@@ -314,7 +401,7 @@ async fn relay_runs(
     let data = tempfile::tempdir()?;
     let url = |i: usize| format!("http://127.0.0.1:{port}/hook/{i}");
     counts.requests.store(0, Ordering::Relaxed);
-    let bh = start_bluehook(binary, redis, data.path(), audit).await?;
+    let bh = start_bluehook(binary, redis, data.path(), audit, &[]).await?;
 
     // warm-up: connections and allocator
     create_hook(&bh, &url(0)).await?;
@@ -542,12 +629,12 @@ async fn main() -> Result<()> {
             "--bluehook" => binary = PathBuf::from(args.next().context("--bluehook PATH")?),
             "--events" => n = args.next().context("--events N")?.parse()?,
             "--store-events" => store_events = args.next().context("--store-events N")?.parse()?,
-            "--only" => only = Some(args.next().context("--only relay|store")?),
+            "--only" => only = Some(args.next().context("--only relay|store|catcher")?),
             other => bail!("unknown argument {other}"),
         }
     }
-    let relay = only.as_deref() != Some("store");
-    let storage = only.as_deref() != Some("relay");
+    let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    let (relay, storage, catcher) = (wanted("relay"), wanted("store"), wanted("catcher"));
     if relay {
         let redis = RedisServer::start();
         let counts = Arc::new(Counts::default());
@@ -605,15 +692,12 @@ async fn main() -> Result<()> {
         );
         println!();
     }
+    if catcher {
+        let redis = RedisServer::start();
+        print_table("Catcher", catcher_runs(&binary, &redis, n).await?);
+    }
     if storage {
-        let rows = store_runs(&binary, store_events).await?;
-        println!("## Audit log");
-        println!();
-        println!("| measure | result |");
-        println!("|---|---|");
-        for (k, v) in rows {
-            println!("| {k} | {v} |");
-        }
+        print_table("Audit log", store_runs(&binary, store_events).await?);
     }
     Ok(())
 }
