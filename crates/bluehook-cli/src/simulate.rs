@@ -128,7 +128,7 @@ fn message_name(payload: &str) -> String {
 
 /// Asks the running service to simulate.
 async fn via_admin(config: &Config, request: &Request) -> Result<()> {
-    use bluehook_engine::http::{header, hyper_types, Client, Target};
+    use bluehook_engine::http::{header, Client, HeaderMap, Method, Target};
     if !config.admin.enabled {
         bail!("the server has no Redis and the admin API is off: nothing to send the meeting to");
     }
@@ -152,7 +152,7 @@ async fn via_admin(config: &Config, request: &Request) -> Result<()> {
         other => other,
     };
     let url = format!("http://{host}:{}/api/v1/simulate", config.admin.port);
-    let mut headers = hyper_types::HeaderMap::new();
+    let mut headers = HeaderMap::new();
     for (k, v) in [
         ("authorization", format!("Bearer {token}")),
         ("content-type", "application/json".to_owned()),
@@ -163,7 +163,7 @@ async fn via_admin(config: &Config, request: &Request) -> Result<()> {
     let body = serde_json::to_vec(request)?;
     let answer = Client::new(0)
         .send(
-            hyper_types::Method::POST,
+            Method::POST,
             &Target::parse(&url)?,
             None,
             &headers,

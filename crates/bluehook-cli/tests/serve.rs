@@ -289,7 +289,7 @@ async fn simulate_without_redis_asks_the_running_service() {
         .await
     );
     let out = simulate(&env, &["--users", "1", "--speed", "0", "--no-recording"]);
-    assert!(out.contains("\"target\":\"relay\""), "{out}");
+    assert!(out.contains("\"sink\":\"relay\""), "{out}");
     assert!(
         wait_until(WAIT, || event_ids(&receiver).last().map(String::as_str)
             == Some("meeting-ended"))

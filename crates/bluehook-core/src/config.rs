@@ -233,6 +233,12 @@ pub struct CatcherConfig {
     pub max_body_bytes: usize,
     /// Captures kept per bin; older ones are deleted (`BLUEHOOK_CATCHER_KEEP`).
     pub keep_per_bin: u64,
+    /// Bins at most; a request that would create one more gets 507.
+    pub max_bins: usize,
+    /// Bodies kept in all, MiB; the oldest captures of any bin go first.
+    pub max_total_mb: u64,
+    /// Requests handled at once; more get 503 (a scripted delay does not count).
+    pub max_concurrent: usize,
 }
 
 impl Default for CatcherConfig {
@@ -243,7 +249,10 @@ impl Default for CatcherConfig {
             port: 3007,
             auto_create: true,
             max_body_bytes: 1024 * 1024,
-            keep_per_bin: 10_000,
+            keep_per_bin: 1000,
+            max_bins: 100,
+            max_total_mb: 256,
+            max_concurrent: 128,
         }
     }
 }
@@ -567,6 +576,13 @@ impl Config {
                     )));
                 }
             }
+        }
+        let c = &self.catcher;
+        if c.keep_per_bin == 0 || c.max_bins == 0 || c.max_total_mb == 0 || c.max_concurrent == 0 {
+            return Err(ConfigError::Invalid(
+                "catcher: keep_per_bin, max_bins, max_total_mb and max_concurrent must be at least 1"
+                    .into(),
+            ));
         }
         if self.api.supported_checksum_algorithms.is_empty() {
             return Err(ConfigError::Invalid(

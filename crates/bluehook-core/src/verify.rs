@@ -5,9 +5,10 @@
 //!   `checksum` query parameter, where `H` is told by the checksum's length (40 sha1, 64
 //!   sha256, 96 sha384, 128 sha512) — tried against each given server's secret; or, in
 //!   bbb-webhooks' bearer mode, `Authorization: Bearer <shared secret>`. The callback URL is
-//!   the one the hook was registered with: the request's own URL without its `checksum`
-//!   parameter (over http and https, since a proxy may stand in front of the catcher), or the
-//!   one given when the catcher is reached through another address.
+//!   the string the hook was registered with, which the relay hashes as it is: the given one
+//!   when the catcher is reached through another address (a proxy, a tunnel); else every
+//!   registered URL whose path and query are the request's (without `checksum`), then the
+//!   request's own URL over http and https.
 //! - **standard_webhooks**: `webhook-id`, `webhook-timestamp` and `webhook-signature` as the
 //!   Standard Webhooks specification has them, timestamp within 5 minutes of receipt.
 //! - **hmac_sha1**: a hex HMAC-SHA1 of the body in a named header (Webex's
@@ -50,7 +51,7 @@ impl Request<'_> {
 }
 
 /// A BBB server whose secret may have signed the request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct ServerSecret<'a> {
     /// Its name.
     pub name: &'a str,
@@ -58,13 +59,15 @@ pub struct ServerSecret<'a> {
     pub secret: &'a str,
 }
 
-/// What to check. Absent parts are not checked.
-#[derive(Debug, Clone, Default)]
+/// What to check. Absent parts are not checked. (No `Debug`: it holds secrets.)
+#[derive(Clone, Default)]
 pub struct Checks<'a> {
     /// Servers to try for the BBB checksum (none: no BBB check).
     pub bbb: Vec<ServerSecret<'a>>,
     /// The URL the hook was registered with, when it is not the catcher's own address.
     pub callback_url: Option<&'a str>,
+    /// Callback URLs of the hooks known to the relay, exactly as registered.
+    pub registered_urls: Vec<&'a str>,
     /// A Standard Webhooks signing secret (`whsec_…`).
     pub signing_secret: Option<&'a str>,
     /// Header name and secret of an HMAC-SHA1 body signature.
@@ -136,6 +139,16 @@ fn split_checksum(target: &str) -> Option<(&str, &str)> {
     Some((&target[..at - 1], value))
 }
 
+/// `/path?query` of an absolute URL (`/` when it has no path), without a fragment.
+fn path_and_query(url: &str) -> &str {
+    let url = url.split('#').next().unwrap_or_default();
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    match rest.find(['/', '?']) {
+        Some(i) if rest[i..].starts_with('/') => &rest[i..],
+        Some(_) | None => "/",
+    }
+}
+
 fn bbb(request: &Request<'_>, checks: &Checks<'_>) -> Verdict {
     const NAME: &str = "bbb";
     let names = || {
@@ -197,10 +210,21 @@ fn bbb(request: &Request<'_>, checks: &Checks<'_>) -> Verdict {
         Some(url) => vec![url.to_owned()],
         None => {
             let host = request.header("host").unwrap_or("localhost");
-            vec![
+            let mut urls: Vec<String> = checks
+                .registered_urls
+                .iter()
+                .filter(|u| path_and_query(u) == base)
+                .map(|u| u.to_string())
+                .collect();
+            for guess in [
                 format!("http://{host}{base}"),
                 format!("https://{host}{base}"),
-            ]
+            ] {
+                if !urls.contains(&guess) {
+                    urls.push(guess);
+                }
+            }
+            urls
         }
     };
     // Form bodies are ASCII; anything else is compared as the bytes' lossy text, which can
@@ -442,6 +466,20 @@ mod tests {
             ..bbb_checks()
         };
         assert!(verdicts(&r, &with_url)[0].ok);
+        // Registered with an upper-case host and a default port: the relay hashed that string.
+        let odd = "http://LocalHost:80/bin";
+        let (odd_target, odd_body) = callback(odd, Algorithm::Sha1);
+        let r = request(&odd_target, &h, odd_body.as_bytes());
+        assert!(!verdicts(&r, &bbb_checks())[0].ok);
+        let registered = Checks {
+            registered_urls: vec!["http://other.example/elsewhere", odd],
+            ..bbb_checks()
+        };
+        let v = &verdicts(&r, &registered)[0];
+        assert!(v.ok, "{}", v.reason);
+        assert!(v.reason.contains(odd));
+        assert_eq!(path_and_query("http://h:1/a/b?c=d#e"), "/a/b?c=d");
+        assert_eq!(path_and_query("http://h"), "/");
         // A proxy in front: same host over https is tried too.
         let h2 = headers(&[("host", "hooks.example.com")]);
         assert!(verdicts(&request(&target, &h2, body.as_bytes()), &bbb_checks())[0].ok);

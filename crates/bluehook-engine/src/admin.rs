@@ -18,6 +18,8 @@
 //! | `GET /api/v1/stream` | SSE: `event`, `attempt` and `capture` messages as they happen |
 //! | `/api/v1/bins…`, `/api/v1/captures…` | the catcher ([`crate::catcher_api`]) |
 //! | `POST /api/v1/simulate` | start a simulated meeting (JSON [`crate::simulator::Request`]) |
+//! | `GET /api/v1/simulate` | simulations under way |
+//! | `DELETE /api/v1/simulate/{id}` | stop one |
 //! | `GET /metrics` | Prometheus text |
 
 use axum::body::Body;
@@ -101,7 +103,14 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/api/v1/hook-log", get(hook_log))
         .route("/api/v1/export", get(download))
         .route("/api/v1/stream", get(stream))
-        .route("/api/v1/simulate", axum::routing::post(simulate))
+        .route(
+            "/api/v1/simulate",
+            axum::routing::post(simulate).get(simulations),
+        )
+        .route(
+            "/api/v1/simulate/{id}",
+            axum::routing::delete(stop_simulation),
+        )
         .route("/metrics", get(metrics))
         .merge(crate::catcher_api::routes())
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
@@ -483,6 +492,21 @@ async fn simulate(
             };
             error(status, &e.to_string())
         }
+    }
+}
+
+async fn simulations(State(state): State<Arc<AdminState>>) -> Response {
+    Json(state.simulator.running()).into_response()
+}
+
+async fn stop_simulation(
+    State(state): State<Arc<AdminState>>,
+    UrlPath(id): UrlPath<u64>,
+) -> Response {
+    if state.simulator.stop(id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        error(StatusCode::NOT_FOUND, "no such simulation running")
     }
 }
 

@@ -5,7 +5,10 @@
 //! the audit log off. One writer thread takes every write waiting, commits them in one
 //! transaction and then answers each sender, so a request is answered only once its capture
 //! is on disk, yet a burst costs one commit per batch, not per request. Each bin keeps its
-//! newest `keep` captures. Reads open their own read-only connection.
+//! newest captures (`keep_per_bin`) and all bins together at most `max_total` body bytes (the
+//! oldest captures go first), so an open port on loopback cannot fill the disk. The file is
+//! readable by its owner only: captured headers can hold credentials. Capture ids are never
+//! reused. Reads open their own read-only connection.
 
 use bytes::Bytes;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -30,18 +33,18 @@ CREATE TABLE IF NOT EXISTS bins (
     config TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS captures (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     bin TEXT NOT NULL,
     at INTEGER NOT NULL,
     method TEXT NOT NULL,
     target TEXT NOT NULL,
     headers TEXT NOT NULL,
-    body BLOB NOT NULL,
     body_size INTEGER NOT NULL,
     complete INTEGER NOT NULL,
     remote TEXT NOT NULL,
     status INTEGER NOT NULL,
-    delay_ms INTEGER NOT NULL
+    delay_ms INTEGER NOT NULL,
+    body BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS captures_bin ON captures (bin, id);
 ";
@@ -111,6 +114,17 @@ type Pending = (Write, oneshot::Sender<()>);
 const CHANNEL_CAPACITY: usize = 4096;
 /// Writes per transaction at most.
 const BATCH: usize = 256;
+/// Tries of a failing batch before its writes are reported as failed.
+const TRIES: u32 = 4;
+
+/// How much the store keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Captures per bin.
+    pub keep_per_bin: u64,
+    /// Body bytes in all.
+    pub max_total_bytes: u64,
+}
 
 /// The write side: hands out capture ids and queues writes for the writer thread.
 pub struct CaptureStore {
@@ -132,19 +146,24 @@ impl CaptureStore {
     /// writer thread (it ends when the store is dropped, after its last batch).
     pub fn open(
         path: &Path,
-        keep: u64,
+        limits: Limits,
     ) -> Result<(CaptureStore, Vec<StoredBin>, std::thread::JoinHandle<()>), StoreError> {
         let err = |source| StoreError::Sqlite {
             path: path.to_owned(),
             source,
         };
+        owner_only(path)?;
         let conn = crate::store::open_connection(path, Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         let last: i64 = conn
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM captures", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT MAX(COALESCE((SELECT MAX(id) FROM captures), 0),
+                            COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'captures'), 0))",
+                [],
+                |r| r.get(0),
+            )
             .map_err(err)?;
+        let total = total_bytes(&conn).map_err(err)?;
         let bins = {
             let mut stmt = conn
                 .prepare("SELECT name, created_at, config FROM bins ORDER BY name")
@@ -164,7 +183,15 @@ impl CaptureStore {
         let writer_path = path.to_owned();
         let handle = std::thread::Builder::new()
             .name("bluehook-captures".into())
-            .spawn(move || write_loop(conn, rx, keep, &writer_path))
+            .spawn(move || {
+                Writer {
+                    conn,
+                    limits,
+                    total,
+                    path: writer_path,
+                }
+                .run(rx)
+            })
             .map_err(|source| StoreError::Dir {
                 path: path.to_owned(),
                 source,
@@ -219,84 +246,177 @@ impl CaptureStore {
     }
 }
 
-fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<Pending>, keep: u64, path: &Path) {
-    let mut batch = Vec::with_capacity(BATCH);
-    while rx.blocking_recv().map(|p| batch.push(p)).is_some() {
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
+/// Creates `path` readable and writable by its owner only, if it does not exist yet.
+fn owner_only(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .map(drop)
+        .map_err(|source| StoreError::Dir {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+fn total_bytes(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT COALESCE(SUM(length(body)), 0) FROM captures",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n as u64)
+}
+
+/// The writer thread's state.
+struct Writer {
+    conn: Connection,
+    limits: Limits,
+    /// Body bytes stored, kept up to date so the budget needs no scan.
+    total: u64,
+    path: PathBuf,
+}
+
+impl Writer {
+    fn run(mut self, mut rx: mpsc::Receiver<Pending>) {
+        let mut batch = Vec::with_capacity(BATCH);
+        while rx.blocking_recv().map(|p| batch.push(p)).is_some() {
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
             }
+            let mut delay = Duration::from_millis(50);
+            for attempt in 1..=TRIES {
+                match self.write(&batch) {
+                    Ok(()) => {
+                        for (_, done) in batch.drain(..) {
+                            let _ = done.send(());
+                        }
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::error!(db = %self.path.display(), error = %e, attempt, "catcher write failed");
+                        // The transaction rolled back: count again.
+                        if let Ok(t) = total_bytes(&self.conn) {
+                            self.total = t;
+                        }
+                        if attempt < TRIES {
+                            std::thread::sleep(delay);
+                            delay *= 4;
+                        }
+                    }
+                }
+            }
+            // Writes still here failed for good: their senders learn it when dropped.
+            batch.clear();
         }
-        let mut delay = Duration::from_millis(50);
-        loop {
-            match write_batch(&mut conn, &batch, keep) {
-                Ok(()) => break,
-                Err(e) => {
-                    tracing::error!(db = %path.display(), error = %e, "catcher write failed; retrying");
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(Duration::from_secs(5));
+    }
+
+    fn write(&mut self, batch: &[Pending]) -> rusqlite::Result<()> {
+        let mut total = self.total;
+        let tx = self.conn.transaction()?;
+        let mut touched = HashSet::new();
+        let mut recount = false;
+        for (write, _) in batch {
+            match write {
+                Write::Capture(c) => {
+                    let headers = serde_json::to_string(&c.headers).unwrap_or_else(|_| "[]".into());
+                    // Only into a bin that still exists (it may have been deleted meanwhile).
+                    let inserted = tx
+                        .prepare_cached(
+                            "INSERT INTO captures (id, bin, at, method, target, headers, body_size, complete, remote, status, delay_ms, body)
+                             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
+                             WHERE EXISTS (SELECT 1 FROM bins WHERE name = ?2)",
+                        )?
+                        .execute(params![
+                            c.id,
+                            c.bin,
+                            c.at,
+                            c.method,
+                            c.target,
+                            headers,
+                            c.body_size as i64,
+                            c.complete,
+                            c.remote,
+                            c.status,
+                            c.delay_ms as i64,
+                            &c.body[..],
+                        ])?;
+                    if inserted > 0 {
+                        total += c.body.len() as u64;
+                        touched.insert(c.bin.as_str());
+                    }
+                }
+                Write::SaveBin(b) => {
+                    tx.prepare_cached(
+                        "INSERT INTO bins (name, created_at, config) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET config = excluded.config",
+                    )?
+                    .execute(params![b.name, b.created_at, b.config])?;
+                }
+                Write::DeleteBin(name) => {
+                    tx.execute("DELETE FROM captures WHERE bin = ?1", [name])?;
+                    tx.execute("DELETE FROM bins WHERE name = ?1", [name])?;
+                    recount = true;
+                }
+                Write::ClearBin(name) => {
+                    tx.execute("DELETE FROM captures WHERE bin = ?1", [name])?;
+                    recount = true;
                 }
             }
         }
-        for (_, done) in batch.drain(..) {
-            let _ = done.send(());
+        for bin in touched {
+            let (_, freed) = delete_returning(
+                &tx,
+                "DELETE FROM captures WHERE bin = ?1 AND id <= (SELECT id FROM captures WHERE bin = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2) RETURNING length(body)",
+                params![bin, self.limits.keep_per_bin as i64],
+            )?;
+            total = total.saturating_sub(freed);
         }
+        if recount {
+            total = total_bytes(&tx)?;
+        }
+        while total > self.limits.max_total_bytes {
+            let (rows, freed) = delete_returning(
+                &tx,
+                "DELETE FROM captures WHERE id = (SELECT MIN(id) FROM captures) RETURNING length(body)",
+                [],
+            )?;
+            if rows == 0 {
+                break;
+            }
+            total = total.saturating_sub(freed);
+        }
+        tx.commit()?;
+        self.total = total;
+        Ok(())
     }
 }
 
-fn write_batch(conn: &mut Connection, batch: &[Pending], keep: u64) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
-    let mut touched = HashSet::new();
-    for (write, _) in batch {
-        match write {
-            Write::Capture(c) => {
-                let headers = serde_json::to_string(&c.headers).unwrap_or_else(|_| "[]".into());
-                tx.prepare_cached(
-                    "INSERT INTO captures (id, bin, at, method, target, headers, body, body_size, complete, remote, status, delay_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                )?
-                .execute(params![
-                    c.id,
-                    c.bin,
-                    c.at,
-                    c.method,
-                    c.target,
-                    headers,
-                    &c.body[..],
-                    c.body_size as i64,
-                    c.complete,
-                    c.remote,
-                    c.status,
-                    c.delay_ms as i64,
-                ])?;
-                touched.insert(c.bin.as_str());
-            }
-            Write::SaveBin(b) => {
-                tx.prepare_cached(
-                    "INSERT INTO bins (name, created_at, config) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET config = excluded.config",
-                )?
-                .execute(params![b.name, b.created_at, b.config])?;
-            }
-            Write::DeleteBin(name) => {
-                tx.execute("DELETE FROM captures WHERE bin = ?1", [name])?;
-                tx.execute("DELETE FROM bins WHERE name = ?1", [name])?;
-            }
-            Write::ClearBin(name) => {
-                tx.execute("DELETE FROM captures WHERE bin = ?1", [name])?;
-            }
-        }
+/// Runs a `DELETE … RETURNING length(body)`: the rows deleted and the bytes they freed.
+fn delete_returning(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<(usize, u64)> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let (mut n, mut freed) = (0, 0u64);
+    while let Some(row) = rows.next()? {
+        freed += row.get::<_, i64>(0)? as u64;
+        n += 1;
     }
-    for bin in touched {
-        tx.prepare_cached(
-            "DELETE FROM captures WHERE bin = ?1 AND id <= (SELECT id FROM captures WHERE bin = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-        )?
-        .execute(params![bin, keep as i64])?;
-    }
-    tx.commit()
+    Ok((n, freed))
 }
 
 /// Per-bin counts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct BinCount {
     /// Captures kept.
     pub captures: u64,
@@ -335,6 +455,26 @@ impl CaptureReader {
 
     const COLUMNS: &'static str =
         "id, bin, at, method, target, headers, body, body_size, complete, remote, status, delay_ms";
+
+    /// Count and newest time of every bin's captures.
+    pub fn counts(&self) -> Result<std::collections::HashMap<String, BinCount>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT bin, COUNT(*), MAX(at) FROM captures GROUP BY bin")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    BinCount {
+                        captures: r.get::<_, i64>(1)? as u64,
+                        last_at: r.get(2)?,
+                    },
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
 
     fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Capture> {
         let headers: String = r.get(5)?;
@@ -391,7 +531,7 @@ impl CaptureReader {
     pub fn count(&self, bin: &str) -> Result<BinCount, StoreError> {
         self.conn
             .query_row(
-                "SELECT COUNT(*), MAX(at) FROM captures WHERE bin = ?1",
+                "SELECT COUNT(*), (SELECT at FROM captures WHERE bin = ?1 ORDER BY id DESC LIMIT 1) FROM captures WHERE bin = ?1",
                 [bin],
                 |r| {
                     Ok(BinCount {

@@ -2,22 +2,21 @@
 //!
 //! Any method to `/{bin}` or `/{bin}/anything` is captured — method, path and query,
 //! headers, body up to the limit (above it the answer is 413 and the capture says so), peer
-//! address, time — stored ([`crate::captures`]) and streamed live. Bins are created on first
-//! use (unless `auto_create` is off) or through the admin API, where each bin gets:
-//! - scripted answers: a list of replies (status, delay, body, headers), each used `times`
-//!   times in turn, the last one repeating — or the whole list cycling with `repeat` — so
-//!   "fail three times, then 200" shows the relay's retries;
-//! - the checks its captures are judged by ([`bluehook_core::verify`]): the BBB checksum
-//!   against the configured servers' secrets, a Standard Webhooks signing secret, an
-//!   HMAC-SHA1 header, an expected API key.
+//! address, time — stored ([`crate::captures`]) and streamed live, then answered with the
+//! bin's scripted reply ([`crate::bins`]). Bins are created on first use (unless
+//! `auto_create` is off) or through the admin API ([`crate::catcher_api`]). A capture is read
+//! back decoded and judged by its bin's checks ([`bluehook_core::decode`],
+//! [`bluehook_core::verify`]).
 //!
-//! A request is answered only after its capture is committed. Captures are shown with the
-//! values of credential headers (`Authorization`, `X-API-KEY`, `Cookie`, the bin's API key
-//! header) masked; forwarding a capture to another URL sends the original bytes.
+//! A request is answered only after its capture is committed. Limits keep an open port from
+//! hurting the relay: bins at most, bytes kept in all, requests at once, time to send a body.
+//! Captures are shown with credentials masked: the values of `Authorization`, `X-API-KEY`,
+//! `Cookie` and the bin's API key header, and any known secret (a server's shared secret, a
+//! permanent hook's header value) wherever it appears in a header.
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use bluehook_core::config::{CatcherConfig, Secret};
@@ -25,202 +24,48 @@ use bluehook_core::decode::{decode, Decoded};
 use bluehook_core::verify::{self, Verdict};
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use serde::Serialize;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use crate::captures::{Capture, CaptureStore, StoredBin};
+use crate::bins::{valid_name, BinConfig, BinError, Reply};
+use crate::captures::{Capture, CaptureStore, Limits, StoredBin};
 
 /// A catcher operation that cannot be done.
 #[derive(Debug, thiserror::Error)]
 pub enum CatcherError {
-    /// Bin names are short and URL-safe.
-    #[error("bin name {0:?}: use 1 to 64 letters, digits, '-', '_' or '.'")]
-    BadName(String),
-    /// A reply in a script is not usable.
-    #[error("reply {index}: {problem}")]
-    BadReply {
-        /// Its place in the list.
-        index: usize,
-        /// What is wrong.
-        problem: String,
-    },
+    /// The name or settings are not usable.
+    #[error(transparent)]
+    Invalid(#[from] BinError),
     /// The bin does not exist.
     #[error("no bin {0:?}")]
     NoBin(String),
-    /// The storage thread has stopped.
-    #[error("the catcher's storage has stopped")]
+    /// As many bins as allowed exist already.
+    #[error("there are {0} bins already, the most allowed: delete some first")]
+    TooManyBins(usize),
+    /// The storage thread has stopped or cannot write.
+    #[error("the catcher's storage has stopped or cannot write")]
     Stopped,
 }
 
-/// The longest scripted delay.
-pub const MAX_DELAY_MS: u64 = 600_000;
-
-/// One scripted answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Reply {
-    /// HTTP status.
-    pub status: u16,
-    /// Wait before answering, ms (at most 10 minutes).
-    pub delay_ms: u64,
-    /// Response body.
-    pub body: String,
-    /// Response headers.
-    pub headers: BTreeMap<String, String>,
-    /// How many requests in a row get this answer (at least 1).
-    pub times: u32,
-}
-
-impl Default for Reply {
-    fn default() -> Self {
-        Reply {
-            status: 200,
-            delay_ms: 0,
-            body: String::new(),
-            headers: BTreeMap::new(),
-            times: 1,
-        }
-    }
-}
-
-/// A header and a secret value expected in it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HeaderSecret {
-    /// Header name.
-    pub header: String,
-    /// The secret (HMAC key, or the API key itself).
-    pub secret: Secret,
-}
-
-/// What a bin's captures are checked against.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Checks {
-    /// Servers whose shared secret may sign callbacks: absent, every configured server;
-    /// empty, no BBB check.
-    pub bbb_servers: Option<Vec<String>>,
-    /// The URL hooks were registered with, when the catcher is reached through another
-    /// address (a proxy or tunnel); else it is worked out from the request.
-    pub callback_url: Option<String>,
-    /// Standard Webhooks signing secret (`whsec_…`).
-    pub signing_secret: Option<Secret>,
-    /// HMAC-SHA1 of the body in a header (e.g. `X-Spark-Signature`).
-    pub hmac_sha1: Option<HeaderSecret>,
-    /// Expected API key (e.g. header `X-API-KEY`).
-    pub api_key: Option<HeaderSecret>,
-}
-
-/// A bin's settings, as stored and as the admin API takes them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct BinConfig {
-    /// Scripted answers (none: every request gets 200).
-    pub replies: Vec<Reply>,
-    /// After the last reply, start over (else the last one repeats).
-    pub repeat: bool,
-    /// Checks.
-    pub checks: Checks,
-}
-
-impl BinConfig {
-    fn validate(&self) -> Result<(), CatcherError> {
-        for (index, r) in self.replies.iter().enumerate() {
-            let bad = |problem: &str| CatcherError::BadReply {
-                index,
-                problem: problem.to_owned(),
-            };
-            if StatusCode::from_u16(r.status).is_err() || r.status < 200 {
-                return Err(bad("status must be 200 to 999"));
-            }
-            if r.delay_ms > MAX_DELAY_MS {
-                return Err(bad("delay_ms is at most 600000"));
-            }
-            if r.times == 0 {
-                return Err(bad("times must be at least 1"));
-            }
-            for (k, v) in &r.headers {
-                if HeaderName::try_from(k.as_str()).is_err()
-                    || HeaderValue::try_from(v.as_str()).is_err()
-                {
-                    return Err(bad(&format!("header {k:?} is not valid HTTP")));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The reply for the `n`th request (from 0) since the script was set.
-    pub fn reply_for(&self, n: u64) -> Reply {
-        let total: u64 = self.replies.iter().map(|r| r.times as u64).sum();
-        if total == 0 {
-            return Reply::default();
-        }
-        let mut n = if self.repeat { n % total } else { n };
-        for r in &self.replies {
-            if n < r.times as u64 {
-                return r.clone();
-            }
-            n -= r.times as u64;
-        }
-        self.replies.last().cloned().unwrap_or_default()
-    }
-
-    /// The configuration with every secret replaced by `***`.
-    pub fn redacted(&self) -> BinConfig {
-        let mut c = self.clone();
-        let hide = |s: &mut Secret| *s = Secret::new("***");
-        if let Some(s) = &mut c.checks.signing_secret {
-            hide(s);
-        }
-        if let Some(h) = &mut c.checks.hmac_sha1 {
-            hide(&mut h.secret);
-        }
-        if let Some(h) = &mut c.checks.api_key {
-            hide(&mut h.secret);
-        }
-        c
-    }
-
-    /// Keeps the secrets of `old` where this configuration sends `***` back (as a UI does
-    /// after showing the redacted form).
-    fn keep_secrets_of(&mut self, old: &BinConfig) {
-        let keep = |new: &mut Secret, old: Option<&Secret>| {
-            if new.expose() == "***" {
-                if let Some(o) = old {
-                    *new = o.clone();
-                }
-            }
-        };
-        if let Some(s) = &mut self.checks.signing_secret {
-            keep(s, old.checks.signing_secret.as_ref());
-        }
-        if let Some(h) = &mut self.checks.hmac_sha1 {
-            keep(
-                &mut h.secret,
-                old.checks.hmac_sha1.as_ref().map(|h| &h.secret),
-            );
-        }
-        if let Some(h) = &mut self.checks.api_key {
-            keep(
-                &mut h.secret,
-                old.checks.api_key.as_ref().map(|h| &h.secret),
-            );
-        }
-    }
-}
+/// Time allowed for sending a request body.
+const BODY_TIME: Duration = Duration::from_secs(30);
+/// Bodies above the limit are read and dropped up to this many times the limit, so the 413
+/// reaches a client still sending; beyond it the connection is closed.
+const DRAIN_FACTOR: usize = 8;
+/// Bodies larger than this are not decoded in capture lists (one capture shows them whole).
+const LIST_DECODE_LIMIT: usize = 64 * 1024;
 
 /// A bin in memory.
 struct Bin {
     created_at: i64,
     config: BinConfig,
-    /// Requests answered since the script was set.
+    /// Requests answered since the script was set: picks the next reply.
     served: AtomicU64,
 }
 
@@ -246,30 +91,13 @@ pub struct CaptureSummary {
 /// A capture as the admin API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Inspected {
-    /// The capture (credential header values masked).
+    /// The capture (credentials masked).
     #[serde(flatten)]
     pub capture: Capture,
-    /// The body decoded.
-    pub decoded: Decoded,
+    /// The body decoded (absent in lists for large bodies: read the capture itself).
+    pub decoded: Option<Decoded>,
     /// The bin's checks.
     pub verdicts: Vec<Verdict>,
-}
-
-/// What a forwarded capture got back.
-#[derive(Debug, Clone, Serialize)]
-pub struct Forwarded {
-    /// The URL called.
-    pub url: String,
-    /// Status, when an answer came.
-    pub status: Option<u16>,
-    /// Response headers.
-    pub headers: Vec<(String, String)>,
-    /// Start of the response body (lossy text).
-    pub body: String,
-    /// Time taken, ms.
-    pub latency_ms: f64,
-    /// Why there was no answer.
-    pub error: Option<String>,
 }
 
 /// Headers whose values are credentials.
@@ -280,14 +108,31 @@ const CREDENTIAL_HEADERS: [&str; 4] = [
     "x-api-key",
 ];
 
+/// The callback URLs of every hook the relay knows, as registered.
+pub type HookUrls = Box<dyn Fn() -> Vec<String> + Send + Sync>;
+
 /// The catcher.
 pub struct Catcher {
+    /// Listener settings and limits.
     config: CatcherConfig,
+    /// Where bins and captures are written.
     store: CaptureStore,
+    /// Bins by name, read on every request.
     bins: RwLock<HashMap<String, Arc<Bin>>>,
+    /// Held across check, save and insert (or removal) of a bin, so that creating, replacing
+    /// and deleting bins never interleave.
+    changes: tokio::sync::Mutex<()>,
     /// BBB servers' names and secrets, for the checksum check.
     servers: Vec<(String, Secret)>,
+    /// Values masked wherever they appear in a captured header.
+    secrets: Vec<Secret>,
+    /// The hooks' registered URLs, for the checksum check.
+    hook_urls: HookUrls,
+    /// Requests being read and stored; beyond the limit new ones get 503.
+    in_flight: Arc<Semaphore>,
+    /// New captures, for live streams.
     live: broadcast::Sender<CaptureSummary>,
+    /// Cuts scripted delays short when the engine stops.
     cancel: CancellationToken,
 }
 
@@ -299,14 +144,16 @@ impl std::fmt::Debug for Catcher {
     }
 }
 
-/// Whether `name` can be a bin name.
-pub fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-        && name != "."
-        && name != ".."
+/// What the catcher needs to know of the rest of the engine.
+pub struct Context {
+    /// BBB servers' names and shared secrets.
+    pub servers: Vec<(String, Secret)>,
+    /// Other secret values to mask in captured headers (permanent hooks' header values…).
+    pub secrets: Vec<Secret>,
+    /// The hooks' registered URLs.
+    pub hook_urls: HookUrls,
+    /// The engine's stop signal.
+    pub cancel: CancellationToken,
 }
 
 impl Catcher {
@@ -315,38 +162,40 @@ impl Catcher {
     pub fn open(
         config: CatcherConfig,
         db: &std::path::Path,
-        servers: Vec<(String, Secret)>,
-        cancel: CancellationToken,
+        context: Context,
     ) -> Result<(Arc<Catcher>, std::thread::JoinHandle<()>), crate::store::StoreError> {
-        let (store, saved, writer) =
-            CaptureStore::open(&crate::captures::path_beside(db), config.keep_per_bin)?;
-        let mut bins = HashMap::new();
-        for b in saved {
-            let config = match serde_json::from_str(&b.config) {
-                Ok(c) => c,
-                Err(e) => {
+        let limits = Limits {
+            keep_per_bin: config.keep_per_bin,
+            max_total_bytes: config.max_total_mb * 1024 * 1024,
+        };
+        let (store, saved, writer) = CaptureStore::open(&crate::captures::path_beside(db), limits)?;
+        let bins = saved
+            .into_iter()
+            .map(|b| {
+                let config = serde_json::from_str(&b.config).unwrap_or_else(|e| {
                     tracing::warn!(bin = %b.name, error = %e, "stored bin settings do not decode; using defaults");
                     BinConfig::default()
-                }
-            };
-            bins.insert(
-                b.name,
-                Arc::new(Bin {
-                    created_at: b.created_at,
-                    config,
-                    served: AtomicU64::new(0),
-                }),
-            );
-        }
+                });
+                (b.name, Arc::new(Bin::new(b.created_at, config)))
+            })
+            .collect();
         let (live, _) = broadcast::channel(1024);
+        let mut secrets = context.secrets;
+        secrets.extend(context.servers.iter().map(|(_, s)| s.clone()));
+        // Short values would mask ordinary text; real secrets are longer.
+        secrets.retain(|s| s.expose().len() >= 6);
         Ok((
             Arc::new(Catcher {
+                in_flight: Arc::new(Semaphore::new(config.max_concurrent)),
                 config,
                 store,
                 bins: RwLock::new(bins),
-                servers,
+                changes: tokio::sync::Mutex::new(()),
+                servers: context.servers,
+                secrets,
+                hook_urls: context.hook_urls,
                 live,
-                cancel,
+                cancel: context.cancel,
             }),
             writer,
         ))
@@ -392,52 +241,56 @@ impl Catcher {
     /// is new.
     pub async fn put(&self, name: &str, mut config: BinConfig) -> Result<bool, CatcherError> {
         if !valid_name(name) {
-            return Err(CatcherError::BadName(name.to_owned()));
+            return Err(BinError::BadName(name.to_owned()).into());
         }
         config.validate()?;
+        let _change = self.changes.lock().await;
         let old = self.bins().get(name).cloned();
         if let Some(old) = &old {
             config.keep_secrets_of(&old.config);
         }
-        let created_at = old
-            .as_ref()
-            .map(|b| b.created_at)
-            .unwrap_or_else(|| bluehook_core::now_ms() as i64);
-        self.save(name, created_at, config).await?;
+        let created_at = match &old {
+            Some(b) => b.created_at,
+            None => self.room_for_one_more()?,
+        };
+        self.save(name, Bin::new(created_at, config)).await?;
         Ok(old.is_none())
     }
 
-    async fn save(
-        &self,
-        name: &str,
-        created_at: i64,
-        config: BinConfig,
-    ) -> Result<Arc<Bin>, CatcherError> {
+    /// The creation time of a new bin, if one more is allowed.
+    fn room_for_one_more(&self) -> Result<i64, CatcherError> {
+        let count = self.bins().len();
+        if count >= self.config.max_bins {
+            return Err(CatcherError::TooManyBins(count));
+        }
+        Ok(bluehook_core::now_ms() as i64)
+    }
+
+    /// Stores `bin` and then shows it (call with `changes` held).
+    async fn save(&self, name: &str, bin: Bin) -> Result<Arc<Bin>, CatcherError> {
         let stored = StoredBin {
             name: name.to_owned(),
-            created_at,
-            config: serde_json::to_string(&config).unwrap_or_else(|_| "{}".into()),
+            created_at: bin.created_at,
+            config: serde_json::to_string(&bin.config).unwrap_or_else(|_| "{}".into()),
         };
         if !self.store.save_bin(stored).await {
             return Err(CatcherError::Stopped);
         }
-        let bin = Arc::new(Bin {
-            created_at,
-            config,
-            served: AtomicU64::new(0),
-        });
+        let bin = Arc::new(bin);
         self.bins_mut().insert(name.to_owned(), bin.clone());
         Ok(bin)
     }
 
     /// Deletes a bin and its captures.
     pub async fn delete(&self, name: &str) -> Result<(), CatcherError> {
-        if self.bins_mut().remove(name).is_none() {
+        let _change = self.changes.lock().await;
+        if !self.bins().contains_key(name) {
             return Err(CatcherError::NoBin(name.to_owned()));
         }
         if !self.store.delete_bin(name).await {
             return Err(CatcherError::Stopped);
         }
+        self.bins_mut().remove(name);
         Ok(())
     }
 
@@ -446,33 +299,25 @@ impl Catcher {
         let Some(bin) = self.bins().get(name).cloned() else {
             return Err(CatcherError::NoBin(name.to_owned()));
         };
-        bin.served.store(0, Ordering::SeqCst);
         if !self.store.clear_bin(name).await {
             return Err(CatcherError::Stopped);
         }
+        bin.served.store(0, Ordering::SeqCst);
         Ok(())
     }
 
     /// Decodes a capture, checks it against its bin's settings and masks its credentials.
-    pub fn inspect(&self, mut capture: Capture) -> Inspected {
-        let bin = self.bins().get(&capture.bin).cloned();
-        let config = bin.map(|b| b.config.clone()).unwrap_or_default();
-        let decoded = decode(capture.header("content-type"), &capture.body);
+    /// `listing`: leave large bodies undecoded. CPU-bound: call from a blocking thread.
+    pub fn inspect(&self, mut capture: Capture, listing: bool) -> Inspected {
+        let config = self
+            .bins()
+            .get(&capture.bin)
+            .map(|b| b.config.clone())
+            .unwrap_or_default();
+        let decoded = (!listing || capture.body.len() <= LIST_DECODE_LIMIT)
+            .then(|| decode(capture.header("content-type"), &capture.body));
         let checks = &config.checks;
-        let bbb = self
-            .servers
-            .iter()
-            .filter(|(name, _)| {
-                checks
-                    .bbb_servers
-                    .as_ref()
-                    .is_none_or(|only| only.contains(name))
-            })
-            .map(|(name, secret)| verify::ServerSecret {
-                name,
-                secret: secret.expose(),
-            })
-            .collect();
+        let hook_urls = (self.hook_urls)();
         let verdicts = verify::verdicts(
             &verify::Request {
                 target: &capture.target,
@@ -482,8 +327,22 @@ impl Catcher {
                 received_at_ms: capture.at as u64,
             },
             &verify::Checks {
-                bbb,
+                bbb: self
+                    .servers
+                    .iter()
+                    .filter(|(name, _)| {
+                        checks
+                            .bbb_servers
+                            .as_ref()
+                            .is_none_or(|only| only.contains(name))
+                    })
+                    .map(|(name, secret)| verify::ServerSecret {
+                        name,
+                        secret: secret.expose(),
+                    })
+                    .collect(),
                 callback_url: checks.callback_url.as_deref(),
+                registered_urls: hook_urls.iter().map(String::as_str).collect(),
                 signing_secret: checks.signing_secret.as_ref().map(|s| s.expose()),
                 hmac_sha1: checks
                     .hmac_sha1
@@ -496,12 +355,29 @@ impl Catcher {
             },
         );
         let key_header = checks.api_key.as_ref().map(|h| h.header.as_str());
+        let bin_secrets = [
+            checks.signing_secret.as_ref(),
+            checks.hmac_sha1.as_ref().map(|h| &h.secret),
+            checks.api_key.as_ref().map(|h| &h.secret),
+        ];
+        let known: Vec<&str> = self
+            .secrets
+            .iter()
+            .chain(bin_secrets.into_iter().flatten())
+            .map(Secret::expose)
+            .filter(|s| s.len() >= 6)
+            .collect();
         for (name, value) in &mut capture.headers {
             let lower = name.to_ascii_lowercase();
             if CREDENTIAL_HEADERS.contains(&lower.as_str())
                 || key_header.is_some_and(|k| k.eq_ignore_ascii_case(name))
             {
-                *value = mask(value);
+                *value = mask(&lower, value);
+            }
+            for secret in &known {
+                if value.contains(secret) {
+                    *value = value.replace(secret, "***");
+                }
             }
         }
         Inspected {
@@ -516,7 +392,7 @@ impl Catcher {
         Router::new().fallback(catch).with_state(self.clone())
     }
 
-    /// The bin for a request, created when allowed.
+    /// The bin for a request: an existing one, or a new one when auto-creation is on.
     async fn bin_for(&self, name: &str) -> Result<Option<Arc<Bin>>, CatcherError> {
         if let Some(b) = self.bins().get(name) {
             return Ok(Some(b.clone()));
@@ -524,39 +400,69 @@ impl Catcher {
         if !self.config.auto_create {
             return Ok(None);
         }
-        let created_at = bluehook_core::now_ms() as i64;
-        // Two first requests at once: the second save replaces the first with the same thing.
-        self.save(name, created_at, BinConfig::default())
+        let _change = self.changes.lock().await;
+        // Another request may have created it while this one waited.
+        if let Some(b) = self.bins().get(name) {
+            return Ok(Some(b.clone()));
+        }
+        let created_at = self.room_for_one_more()?;
+        self.save(name, Bin::new(created_at, BinConfig::default()))
             .await
             .map(Some)
     }
 }
 
-/// `Bearer abcd…` → `Bearer ***`; anything else → `***`.
-fn mask(value: &str) -> String {
-    match value.split_once(' ') {
-        Some((scheme, _)) if !scheme.is_empty() => format!("{scheme} ***"),
-        _ => "***".into(),
+impl Bin {
+    fn new(created_at: i64, config: BinConfig) -> Bin {
+        Bin {
+            created_at,
+            config,
+            served: AtomicU64::new(0),
+        }
     }
+}
+
+/// A credential header's value masked: `Bearer abcd…` → `Bearer ***` for the authorization
+/// headers (the scheme tells how the client authenticated), `***` for everything else.
+fn mask(lower_name: &str, value: &str) -> String {
+    if lower_name.ends_with("authorization") {
+        if let Some((scheme, _)) = value.split_once(' ') {
+            if !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return format!("{scheme} ***");
+            }
+        }
+    }
+    "***".into()
 }
 
 fn text(status: StatusCode, body: String) -> Response {
     (
         status,
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         body,
     )
         .into_response()
 }
 
-/// Reads at most `limit` bytes of `body`; the flag is false when there was more.
-async fn read_limited(body: Body, limit: usize) -> Result<(Bytes, bool, u64), axum::Error> {
+/// A request body as read.
+struct ReadBody {
+    /// At most the limit's worth.
+    bytes: Bytes,
+    /// Bytes the client sent (until reading stopped).
+    seen: u64,
+    /// Whether it fit within the limit.
+    complete: bool,
+    /// Whether the client finished sending (else the connection must close).
+    finished: bool,
+}
+
+/// Reads `body`, keeping at most `limit` bytes and dropping the rest up to `DRAIN_FACTOR`
+/// times the limit.
+async fn read_limited(body: Body, limit: usize) -> Result<ReadBody, axum::Error> {
     let mut body = body;
     let mut buf = BytesMut::new();
     let mut seen: u64 = 0;
+    let drain = (limit.max(1) * DRAIN_FACTOR) as u64;
     while let Some(frame) = body.frame().await {
         let Ok(data) = frame?.into_data() else {
             continue;
@@ -564,11 +470,21 @@ async fn read_limited(body: Body, limit: usize) -> Result<(Bytes, bool, u64), ax
         seen += data.len() as u64;
         let room = limit.saturating_sub(buf.len());
         buf.extend_from_slice(&data[..data.len().min(room)]);
-        if seen > limit as u64 {
-            return Ok((buf.freeze(), false, seen));
+        if seen > drain {
+            return Ok(ReadBody {
+                bytes: buf.freeze(),
+                seen,
+                complete: false,
+                finished: false,
+            });
         }
     }
-    Ok((buf.freeze(), true, seen))
+    Ok(ReadBody {
+        bytes: buf.freeze(),
+        seen,
+        complete: seen <= limit as u64,
+        finished: true,
+    })
 }
 
 async fn catch(
@@ -576,6 +492,12 @@ async fn catch(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
+    let Ok(permit) = catcher.in_flight.clone().try_acquire_owned() else {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the catcher is busy: too many requests at once\n".into(),
+        );
+    };
     let (parts, body) = request.into_parts();
     let path = parts.uri.path();
     let name = path.trim_start_matches('/').split('/').next().unwrap_or("");
@@ -588,7 +510,7 @@ async fn catch(
     if !valid_name(name) {
         return text(
             StatusCode::BAD_REQUEST,
-            format!("{}\n", CatcherError::BadName(name.to_owned())),
+            format!("{}\n", BinError::BadName(name.to_owned())),
         );
     }
     let bin = match catcher.bin_for(name).await {
@@ -599,22 +521,31 @@ async fn catch(
                 format!("no bin {name:?} (bins are created through the admin API)\n"),
             )
         }
+        Err(e @ CatcherError::TooManyBins(_)) => {
+            return text(StatusCode::INSUFFICIENT_STORAGE, format!("{e}\n"))
+        }
         Err(e) => return text(StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")),
     };
     let limit = catcher.config.max_body_bytes;
     let declared: Option<u64> = parts
         .headers
-        .get(axum::http::header::CONTENT_LENGTH)
+        .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let (bytes, complete, seen) = match read_limited(body, limit).await {
-        Ok(read) => read,
-        Err(e) => {
+    let read = match tokio::time::timeout(BODY_TIME, read_limited(body, limit)).await {
+        Ok(Ok(read)) => read,
+        Ok(Err(e)) => {
             tracing::debug!(bin = name, error = %e, "catcher request body broke off");
             return text(StatusCode::BAD_REQUEST, "request body broke off\n".into());
         }
+        Err(_) => {
+            return text(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the body took more than {} s\n", BODY_TIME.as_secs()),
+            )
+        }
     };
-    let reply = if complete {
+    let reply = if read.complete {
         bin.config
             .reply_for(bin.served.fetch_add(1, Ordering::SeqCst))
     } else {
@@ -644,16 +575,15 @@ async fn catch(
                 )
             })
             .collect(),
-        body: bytes,
-        body_size: declared.filter(|d| *d >= seen).unwrap_or(seen),
-        complete,
+        body: read.bytes,
+        body_size: declared.filter(|d| *d >= read.seen).unwrap_or(read.seen),
+        complete: read.complete,
         remote: peer.to_string(),
         status: reply.status,
         delay_ms: reply.delay_ms,
     };
-    let id = capture.id;
     let summary = CaptureSummary {
-        id,
+        id: capture.id,
         bin: capture.bin.clone(),
         at: capture.at,
         method: capture.method.clone(),
@@ -667,7 +597,9 @@ async fn catch(
             format!("{}\n", CatcherError::Stopped),
         );
     }
-    let _ = catcher.live.send(summary);
+    let _ = catcher.live.send(summary.clone());
+    // A scripted delay holds a connection, not memory: it does not count as in flight.
+    drop(permit);
     if reply.delay_ms > 0 {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(reply.delay_ms)) => {}
@@ -678,7 +610,7 @@ async fn catch(
     *response.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
-    headers.insert("x-bluehook-capture", HeaderValue::from(id));
+    headers.insert("x-bluehook-capture", HeaderValue::from(summary.id));
     for (k, v) in &reply.headers {
         if let (Ok(k), Ok(v)) = (
             HeaderName::try_from(k.as_str()),
@@ -687,169 +619,26 @@ async fn catch(
             headers.insert(k, v);
         }
     }
+    if !read.finished {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response
-}
-
-/// Headers not sent again when forwarding (they describe the original connection).
-const HOP_HEADERS: [&str; 9] = [
-    "host",
-    "content-length",
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "upgrade",
-    "expect",
-    "proxy-connection",
-];
-
-/// Sends a capture again, to `url` (with the capture's query appended when `keep_query`):
-/// same method, headers and body bytes.
-pub async fn forward(capture: &Capture, url: &str, keep_query: bool) -> Forwarded {
-    use crate::http::{Client, Target};
-    let started = std::time::Instant::now();
-    let mut out = Forwarded {
-        url: url.to_owned(),
-        status: None,
-        headers: Vec::new(),
-        body: String::new(),
-        latency_ms: 0.0,
-        error: None,
-    };
-    let target = match Target::parse(url) {
-        Ok(t) => t,
-        Err(e) => {
-            out.error = Some(e.to_string());
-            return out;
-        }
-    };
-    let query = keep_query
-        .then(|| capture.target.split_once('?').map(|(_, q)| q))
-        .flatten()
-        .filter(|q| !q.is_empty());
-    let method = axum::http::Method::from_bytes(capture.method.as_bytes())
-        .unwrap_or(axum::http::Method::POST);
-    let mut headers = axum::http::HeaderMap::new();
-    for (k, v) in &capture.headers {
-        if HOP_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
-            continue;
-        }
-        if let Ok((k, v)) = crate::http::header(k, v) {
-            headers.append(k, v);
-        }
-    }
-    let mut client = Client::new(10);
-    let answer = client
-        .send(
-            method,
-            &target,
-            query,
-            &headers,
-            capture.body.clone(),
-            Duration::from_secs(30),
-        )
-        .await;
-    out.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    match answer {
-        Ok(a) => {
-            out.status = Some(a.status.as_u16());
-            out.headers = a
-                .headers
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            out.body = String::from_utf8_lossy(&a.body).into_owned();
-        }
-        Err(e) => out.error = Some(e.to_string()),
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn reply(status: u16, times: u32) -> Reply {
-        Reply {
-            status,
-            times,
-            ..Reply::default()
-        }
-    }
-
     #[test]
-    fn scripts_run_in_order() {
-        let c = BinConfig {
-            replies: vec![reply(500, 3), reply(200, 1)],
-            ..BinConfig::default()
-        };
-        let statuses: Vec<u16> = (0..6).map(|n| c.reply_for(n).status).collect();
-        assert_eq!(statuses, [500, 500, 500, 200, 200, 200]);
-        let cycling = BinConfig { repeat: true, ..c };
-        let statuses: Vec<u16> = (0..6).map(|n| cycling.reply_for(n).status).collect();
-        assert_eq!(statuses, [500, 500, 500, 200, 500, 500]);
-        assert_eq!(BinConfig::default().reply_for(7).status, 200);
-    }
-
-    #[test]
-    fn bad_scripts_are_refused() {
-        for r in [
-            reply(99, 1),
-            reply(200, 0),
-            Reply {
-                delay_ms: MAX_DELAY_MS + 1,
-                ..Reply::default()
-            },
-        ] {
-            let c = BinConfig {
-                replies: vec![Reply::default(), r],
-                ..BinConfig::default()
-            };
-            assert!(matches!(
-                c.validate(),
-                Err(CatcherError::BadReply { index: 1, .. })
-            ));
-        }
-    }
-
-    #[test]
-    fn secrets_are_redacted_and_kept() {
-        let old = BinConfig {
-            checks: Checks {
-                signing_secret: Some(Secret::new("whsec_abc")),
-                api_key: Some(HeaderSecret {
-                    header: "X-API-KEY".into(),
-                    secret: Secret::new("k1"),
-                }),
-                ..Checks::default()
-            },
-            ..BinConfig::default()
-        };
-        let shown = serde_json::to_string(&old.redacted()).unwrap();
-        assert!(
-            !shown.contains("whsec_abc") && !shown.contains("k1"),
-            "{shown}"
+    fn masks() {
+        assert_eq!(mask("authorization", "Bearer s3cret"), "Bearer ***");
+        assert_eq!(
+            mask("proxy-authorization", "Basic dXNlcjpwdw=="),
+            "Basic ***"
         );
-        let mut back: BinConfig = serde_json::from_str(&shown).unwrap();
-        back.keep_secrets_of(&old);
-        assert_eq!(back, old);
-    }
-
-    #[test]
-    fn names_and_masks() {
-        assert!(valid_name("my-bin_1.x"));
-        assert!(
-            !valid_name("")
-                && !valid_name("..")
-                && !valid_name("a b")
-                && !valid_name(&"a".repeat(65))
-        );
-        assert_eq!(mask("Bearer s3cret"), "Bearer ***");
-        assert_eq!(mask("s3cret"), "***");
+        assert_eq!(mask("authorization", "s3cret"), "***");
+        assert_eq!(mask("authorization", "tok=en with space"), "***");
+        assert_eq!(mask("cookie", "session=s3cret; theme=x"), "***");
+        assert_eq!(mask("x-api-key", "two words"), "***");
     }
 }

@@ -7,14 +7,16 @@
 //! | `PUT /api/v1/bins/{bin}` | create a bin or replace its settings (JSON [`BinConfig`]); its script starts over |
 //! | `DELETE /api/v1/bins/{bin}` | delete a bin and its captures |
 //! | `DELETE /api/v1/bins/{bin}/captures` | delete its captures, start its script over |
-//! | `GET /api/v1/bins/{bin}/captures?before=&limit=` | captures, newest first, decoded, with verdicts |
+//! | `GET /api/v1/bins/{bin}/captures?before=&limit=` | captures, newest first, with verdicts (large bodies not decoded) |
 //! | `GET /api/v1/captures/{id}` | one capture, decoded, with verdicts |
 //! | `GET /api/v1/captures/{id}/body` | its body bytes as received |
 //! | `POST /api/v1/captures/{id}/forward` | send it again to `{"url": …, "keep_query": true}` and show the answer |
 //!
-//! Live captures come through `GET /api/v1/stream` as `capture` messages.
+//! Live captures come through `GET /api/v1/stream` as `capture` messages. Reading and judging
+//! captures (hashing, decoding) runs on blocking threads, away from the relay's tasks.
 
 use axum::body::Body;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,8 +26,39 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 use crate::admin::{error, AdminState};
-use crate::captures::CaptureReader;
-use crate::catcher::{BinConfig, Catcher, CatcherError};
+use crate::bins::BinConfig;
+use crate::captures::{Capture, CaptureReader};
+use crate::catcher::{Catcher, CatcherError};
+
+/// An error answer: status and message, sent as `{"error": …}`.
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error(self.0, &self.1)
+    }
+}
+
+impl From<CatcherError> for ApiError {
+    fn from(e: CatcherError) -> Self {
+        let status = match e {
+            CatcherError::Invalid(_) => StatusCode::BAD_REQUEST,
+            CatcherError::NoBin(_) => StatusCode::NOT_FOUND,
+            CatcherError::TooManyBins(_) => StatusCode::CONFLICT,
+            CatcherError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        ApiError(status, e.to_string())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        ApiError(StatusCode::BAD_REQUEST, e.body_text())
+    }
+}
+
+/// An answer either way.
+type Answer = Result<Response, ApiError>;
 
 /// The routes, to merge into the admin router.
 pub fn routes() -> Router<Arc<AdminState>> {
@@ -38,38 +71,29 @@ pub fn routes() -> Router<Arc<AdminState>> {
         .route("/api/v1/captures/{id}/forward", post(forward))
 }
 
-/// The answer when the catcher is turned off.
-struct CatcherOff;
-
-impl IntoResponse for CatcherOff {
-    fn into_response(self) -> Response {
-        error(StatusCode::SERVICE_UNAVAILABLE, "the catcher is off")
-    }
+fn catcher(state: &AdminState) -> Result<Arc<Catcher>, ApiError> {
+    state
+        .catcher
+        .clone()
+        .ok_or_else(|| ApiError(StatusCode::SERVICE_UNAVAILABLE, "the catcher is off".into()))
 }
 
-fn catcher(state: &AdminState) -> Result<&Arc<Catcher>, CatcherOff> {
-    state.catcher.as_ref().ok_or(CatcherOff)
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
 }
 
-fn catcher_error(e: CatcherError) -> Response {
-    let status = match e {
-        CatcherError::BadName(_) | CatcherError::BadReply { .. } => StatusCode::BAD_REQUEST,
-        CatcherError::NoBin(_) => StatusCode::NOT_FOUND,
-        CatcherError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    error(status, &e.to_string())
-}
-
-/// Runs a read of the catcher's database on a blocking thread.
+/// Runs `f` on a blocking thread with a read-only connection to the catcher's database.
 async fn read<T: Send + 'static>(
-    catcher: &Catcher,
-    f: impl FnOnce(&CaptureReader) -> Result<T, crate::store::StoreError> + Send + 'static,
-) -> Result<T, Response> {
-    let db = catcher.db().to_owned();
-    tokio::task::spawn_blocking(move || CaptureReader::open(&db).and_then(|r| f(&r)))
-        .await
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))?
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))
+    catcher: &Arc<Catcher>,
+    f: impl FnOnce(&Catcher, &CaptureReader) -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let catcher = catcher.clone();
+    tokio::task::spawn_blocking(move || {
+        CaptureReader::open(catcher.db()).and_then(|r| f(&catcher, &r))
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)
 }
 
 fn bin_json(
@@ -87,94 +111,60 @@ fn bin_json(
     })
 }
 
-async fn list(State(state): State<Arc<AdminState>>) -> Response {
-    let c = match catcher(&state) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let bins = c.list();
-    let names: Vec<String> = bins.iter().map(|b| b.0.clone()).collect();
-    let counts = match read(c, move |r| {
-        names
-            .iter()
-            .map(|n| r.count(n))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await
-    {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let out: Vec<_> = bins
+async fn list(State(state): State<Arc<AdminState>>) -> Answer {
+    let c = catcher(&state)?;
+    let counts = read(&c, |_, r| r.counts()).await?;
+    let out: Vec<_> = c
+        .list()
         .iter()
-        .zip(&counts)
-        .map(|((name, created, config), count)| bin_json(name, *created, config, count))
+        .map(|(name, created, config)| {
+            bin_json(
+                name,
+                *created,
+                config,
+                &counts.get(name).cloned().unwrap_or_default(),
+            )
+        })
         .collect();
-    Json(out).into_response()
+    Ok(Json(out).into_response())
 }
 
-async fn one(State(state): State<Arc<AdminState>>, UrlPath(bin): UrlPath<String>) -> Response {
-    let c = match catcher(&state) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let Some((created, config)) = c.get(&bin) else {
-        return catcher_error(CatcherError::NoBin(bin));
-    };
+async fn one(State(state): State<Arc<AdminState>>, UrlPath(bin): UrlPath<String>) -> Answer {
+    let c = catcher(&state)?;
+    let (created, config) = c
+        .get(&bin)
+        .ok_or_else(|| CatcherError::NoBin(bin.clone()))?;
     let name = bin.clone();
-    match read(c, move |r| r.count(&name)).await {
-        Ok(count) => Json(bin_json(&bin, created, &config, &count)).into_response(),
-        Err(r) => r,
-    }
+    let count = read(&c, move |_, r| r.count(&name)).await?;
+    Ok(Json(bin_json(&bin, created, &config, &count)).into_response())
 }
 
 async fn put(
     State(state): State<Arc<AdminState>>,
     UrlPath(bin): UrlPath<String>,
-    config: Result<Json<BinConfig>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    let c = match catcher(&state) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
+    config: Result<Json<BinConfig>, JsonRejection>,
+) -> Answer {
+    let c = catcher(&state)?;
+    let Json(config) = config?;
+    let created = c.put(&bin, config).await?;
+    let (created_at, config) = c.get(&bin).unwrap_or_default();
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
-    let Json(config) = match config {
-        Ok(c) => c,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
-    };
-    match c.put(&bin, config).await {
-        Ok(created) => {
-            let (created_at, config) = c.get(&bin).unwrap_or_default();
-            let status = if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            let body =
-                serde_json::json!({ "name": bin, "created_at": created_at, "config": config });
-            (status, Json(body)).into_response()
-        }
-        Err(e) => catcher_error(e),
-    }
+    let body = serde_json::json!({ "name": bin, "created_at": created_at, "config": config });
+    Ok((status, Json(body)).into_response())
 }
 
-async fn delete(State(state): State<Arc<AdminState>>, UrlPath(bin): UrlPath<String>) -> Response {
-    match catcher(&state) {
-        Ok(c) => match c.delete(&bin).await {
-            Ok(()) => StatusCode::NO_CONTENT.into_response(),
-            Err(e) => catcher_error(e),
-        },
-        Err(r) => r.into_response(),
-    }
+async fn delete(State(state): State<Arc<AdminState>>, UrlPath(bin): UrlPath<String>) -> Answer {
+    catcher(&state)?.delete(&bin).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn clear(State(state): State<Arc<AdminState>>, UrlPath(bin): UrlPath<String>) -> Response {
-    match catcher(&state) {
-        Ok(c) => match c.clear(&bin).await {
-            Ok(()) => StatusCode::NO_CONTENT.into_response(),
-            Err(e) => catcher_error(e),
-        },
-        Err(r) => r.into_response(),
-    }
+async fn clear(State(state): State<Arc<AdminState>>, UrlPath(bin): UrlPath<String>) -> Answer {
+    catcher(&state)?.clear(&bin).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Deserialize)]
@@ -187,49 +177,47 @@ async fn captures(
     State(state): State<Arc<AdminState>>,
     UrlPath(bin): UrlPath<String>,
     Query(p): Query<PageParams>,
-) -> Response {
-    let c = match catcher(&state) {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
+) -> Answer {
+    let c = catcher(&state)?;
     if c.get(&bin).is_none() {
-        return catcher_error(CatcherError::NoBin(bin));
+        return Err(CatcherError::NoBin(bin).into());
     }
     let limit = p.limit.unwrap_or(50).clamp(1, 500);
-    let rows = match read(c, move |r| r.captures(&bin, p.before, limit)).await {
-        Ok(rows) => rows,
-        Err(r) => return r.into_response(),
-    };
-    let next = (rows.len() == limit as usize)
-        .then(|| rows.last().map(|r| r.id))
-        .flatten();
-    let items: Vec<_> = rows.into_iter().map(|r| c.inspect(r)).collect();
-    Json(serde_json::json!({ "items": items, "next_before": next })).into_response()
+    let (items, next) = read(&c, move |c, r| {
+        let rows = r.captures(&bin, p.before, limit)?;
+        let next = (rows.len() == limit as usize)
+            .then(|| rows.last().map(|r| r.id))
+            .flatten();
+        let items: Vec<_> = rows.into_iter().map(|r| c.inspect(r, true)).collect();
+        Ok((items, next))
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "items": items, "next_before": next })).into_response())
 }
 
-async fn load(
-    state: &AdminState,
-    id: i64,
-) -> Result<(Arc<Catcher>, crate::captures::Capture), Response> {
-    let c = catcher(state).map_err(IntoResponse::into_response)?.clone();
-    match read(&c, move |r| r.capture(id)).await? {
-        Some(capture) => Ok((c, capture)),
-        None => Err(error(StatusCode::NOT_FOUND, "no such capture")),
-    }
+/// One capture as stored.
+async fn load(c: &Arc<Catcher>, id: i64) -> Result<Capture, ApiError> {
+    read(c, move |_, r| r.capture(id))
+        .await?
+        .ok_or_else(no_capture)
 }
 
-async fn capture(State(state): State<Arc<AdminState>>, UrlPath(id): UrlPath<i64>) -> Response {
-    match load(&state, id).await {
-        Ok((c, capture)) => Json(c.inspect(capture)).into_response(),
-        Err(r) => r,
-    }
+fn no_capture() -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, "no such capture".into())
 }
 
-async fn body(State(state): State<Arc<AdminState>>, UrlPath(id): UrlPath<i64>) -> Response {
-    let capture = match load(&state, id).await {
-        Ok((_, capture)) => capture,
-        Err(r) => return r.into_response(),
-    };
+async fn capture(State(state): State<Arc<AdminState>>, UrlPath(id): UrlPath<i64>) -> Answer {
+    let c = catcher(&state)?;
+    let inspected = read(&c, move |c, r| {
+        Ok(r.capture(id)?.map(|capture| c.inspect(capture, false)))
+    })
+    .await?
+    .ok_or_else(no_capture)?;
+    Ok(Json(inspected).into_response())
+}
+
+async fn body(State(state): State<Arc<AdminState>>, UrlPath(id): UrlPath<i64>) -> Answer {
+    let capture = load(&catcher(&state)?, id).await?;
     let content_type = capture
         .header("content-type")
         .and_then(|v| HeaderValue::from_str(v).ok())
@@ -240,7 +228,7 @@ async fn body(State(state): State<Arc<AdminState>>, UrlPath(id): UrlPath<i64>) -
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment"),
     );
-    r
+    Ok(r)
 }
 
 #[derive(Deserialize)]
@@ -258,16 +246,17 @@ fn yes() -> bool {
 async fn forward(
     State(state): State<Arc<AdminState>>,
     UrlPath(id): UrlPath<i64>,
-    request: Result<Json<ForwardRequest>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    let Json(request) = match request {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
-    };
-    let capture = match load(&state, id).await {
-        Ok((_, capture)) => capture,
-        Err(r) => return r.into_response(),
-    };
-    let answer = crate::catcher::forward(&capture, &request.url, request.keep_query).await;
-    Json(answer).into_response()
+    request: Result<Json<ForwardRequest>, JsonRejection>,
+) -> Answer {
+    let Json(request) = request?;
+    let capture = load(&catcher(&state)?, id).await?;
+    if !capture.complete {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            "the capture's body was cut at the size limit; forwarding it would send another request"
+                .into(),
+        ));
+    }
+    let answer = crate::forward::forward(&capture, &request.url, request.keep_query).await;
+    Ok(Json(answer).into_response())
 }

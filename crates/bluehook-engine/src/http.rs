@@ -14,10 +14,12 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body as _;
 use hyper::client::conn::http1;
+pub use hyper::header::HeaderMap;
 use hyper::header::{
-    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION,
+    HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION,
 };
-use hyper::{Method, Request, StatusCode};
+pub use hyper::Method;
+use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::future::Future;
 use std::pin::Pin;
@@ -25,12 +27,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use url::Url;
-
-/// The request types [`Client::send`] takes.
-pub mod hyper_types {
-    pub use hyper::header::HeaderMap;
-    pub use hyper::Method;
-}
 
 /// Why a request got no usable answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

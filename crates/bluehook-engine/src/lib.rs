@@ -15,18 +15,26 @@
 //! - [`deliver`]: per-hook workers — one request in flight, in order, retries, removal.
 //! - [`api`]: the checksum-protected BBB hooks API.
 //! - [`store`]: the SQLite file that keeps hooks and mappings across restarts.
+//! - [`audit`], [`query`], [`export`], [`retention`], [`fts`]: the audit log — its writer,
+//!   searches, exports, clean-up and full-text index.
+//! - [`admin`]: the admin JSON API, live streams and `/metrics`.
+//! - [`catcher`], [`bins`], [`captures`], [`catcher_api`], [`forward`]: the built-in receiver
+//!   that captures callbacks for developers to inspect.
+//! - [`simulator`]: simulated meetings, published on Redis or fed to a relay.
 //!
 //! Every task is tracked; [`Engine::shutdown`] cancels one token and waits for all of them.
 
 pub mod admin;
 pub mod api;
 pub mod audit;
+pub mod bins;
 pub mod captures;
 pub mod catcher;
 pub mod catcher_api;
 pub mod deliver;
 pub mod dispatch;
 pub mod export;
+pub mod forward;
 pub mod fts;
 pub mod http;
 pub mod ingest;
@@ -239,18 +247,37 @@ impl Engine {
             cancel.child_token(),
         ));
         let (catcher, catcher_writer, catcher_addr) = if config.catcher.enabled {
-            let secrets = config
-                .servers
-                .iter()
-                .map(|s| (s.name.clone(), s.secret.clone()))
-                .collect();
-            let (catcher, writer) = catcher::Catcher::open(
-                config.catcher.clone(),
-                store.path(),
-                secrets,
-                cancel.child_token(),
-            )?;
-            let bound = listen(
+            let dispatchers: Vec<Arc<Dispatcher>> =
+                servers.values().map(|s| s.dispatcher.clone()).collect();
+            let context = catcher::Context {
+                servers: config
+                    .servers
+                    .iter()
+                    .map(|s| (s.name.clone(), s.secret.clone()))
+                    .collect(),
+                secrets: config
+                    .servers
+                    .iter()
+                    .flat_map(|s| &s.permanent_hooks)
+                    .flat_map(|h| h.headers.values().chain(h.signing_secret.as_ref()))
+                    .cloned()
+                    .collect(),
+                hook_urls: Box::new(move || {
+                    dispatchers
+                        .iter()
+                        .flat_map(|d| d.list())
+                        .map(|h| h.callback_url)
+                        .collect()
+                }),
+                cancel: cancel.child_token(),
+            };
+            let (catcher, writer) =
+                catcher::Catcher::open(config.catcher.clone(), store.path(), context)?;
+            if !is_loopback(&config.catcher.bind) {
+                tracing::warn!(bind = %config.catcher.bind, "the catcher accepts requests from other machines: anyone who reaches it can fill its bins");
+            }
+            // The catcher is a developer's tool: a port already taken must not stop the relay.
+            match listen(
                 &config.catcher.bind,
                 config.catcher.port,
                 catcher.router(),
@@ -258,8 +285,16 @@ impl Engine {
                 &tracker,
                 &cancel,
             )
-            .await?;
-            (Some(catcher), Some(writer), Some(bound))
+            .await
+            {
+                Ok(bound) => (Some(catcher), Some(writer), Some(bound)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the catcher is off (set catcher.port or BLUEHOOK_CATCHER_PORT)");
+                    drop(catcher);
+                    let _ = writer.join();
+                    (None, None, None)
+                }
+            }
         } else {
             (None, None, None)
         };
@@ -425,6 +460,14 @@ impl Engine {
     pub fn store(&self) -> &Arc<Store> {
         &self.store
     }
+}
+
+/// Whether `bind` is a loopback address (or `localhost`).
+fn is_loopback(bind: &str) -> bool {
+    bind == "localhost"
+        || bind
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Binds `bind:port` and serves `router` there until `cancel`; returns the bound address.

@@ -1,7 +1,8 @@
 //! The simulator: plays a realistic BBB meeting ([`bluehook_core::simulate`]) at a chosen
 //! speed, publishing its raw messages to a server's Redis channels — a local Redis or a real
 //! BBB server's — or, for a server without Redis, feeding the engine's relay directly, so
-//! events flow with nothing else installed.
+//! events flow with nothing else installed. The timestamps inside the messages are those of
+//! the meeting in real time, starting now, whatever the speed.
 
 use bluehook_core::simulate::{Scenario, Step};
 use serde::{Deserialize, Serialize};
@@ -132,6 +133,10 @@ pub struct Request {
 
 /// The most attendees a simulation may have.
 pub const MAX_USERS: usize = 500;
+/// The slowest pace (a hundred times slower than real time).
+pub const MIN_SPEED: f64 = 0.01;
+/// The fastest pace that still waits between messages.
+pub const MAX_SPEED: f64 = 10_000.0;
 
 impl Request {
     /// The scenario this asks for, on a server of `domain`, starting now.
@@ -144,10 +149,13 @@ impl Request {
                 "users must be 1 to {MAX_USERS}"
             )));
         }
-        if self.speed.is_some_and(|s| !s.is_finite() || s < 0.0) {
-            return Err(SimulateError::Invalid(
-                "speed must be 0 (no waiting) or more".into(),
-            ));
+        if self
+            .speed
+            .is_some_and(|s| s != 0.0 && !(MIN_SPEED..=MAX_SPEED).contains(&s))
+        {
+            return Err(SimulateError::Invalid(format!(
+                "speed must be 0 (no waiting) or {MIN_SPEED} to {MAX_SPEED}"
+            )));
         }
         Ok(Scenario {
             meeting_name: self.meeting_name.clone().unwrap_or(d.meeting_name),
@@ -171,10 +179,12 @@ impl Request {
 /// A simulation under way.
 #[derive(Debug, Clone, Serialize)]
 pub struct Started {
+    /// Its id, to stop it.
+    pub id: u64,
     /// Server.
     pub server: String,
-    /// `redis` or `relay`.
-    pub target: &'static str,
+    /// Where the messages go: `redis` or `relay`.
+    pub sink: &'static str,
     /// External meeting id.
     pub meeting_id: String,
     /// Messages it will send.
@@ -193,12 +203,21 @@ pub struct Target {
     pub inbox: mpsc::Sender<RawMessage>,
 }
 
+/// Simulations under way, by id, with what stops each.
+type Running = Arc<std::sync::Mutex<HashMap<u64, (Started, CancellationToken)>>>;
+
 /// Starts simulations in the background of a running engine.
 pub struct Simulator {
+    /// Where each server's messages go.
     targets: HashMap<String, Target>,
+    /// The server of requests that name none.
     default_server: String,
+    /// Simulations are engine tasks: shutdown waits for them.
     tracker: TaskTracker,
+    /// The engine's stop signal; each simulation has a child of it.
     cancel: CancellationToken,
+    running: Running,
+    next_id: std::sync::atomic::AtomicU64,
 }
 
 impl Simulator {
@@ -214,7 +233,24 @@ impl Simulator {
             default_server,
             tracker,
             cancel,
+            running: Running::default(),
+            next_id: std::sync::atomic::AtomicU64::new(1),
         }
+    }
+
+    /// Asks simulation `id` to stop (it leaves the running list once stopped); false when it
+    /// is not running.
+    pub fn stop(&self, id: u64) -> bool {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        running.get(&id).map(|(_, t)| t.cancel()).is_some()
+    }
+
+    /// The simulations under way, oldest first.
+    pub fn running(&self) -> Vec<Started> {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let mut list: Vec<Started> = running.values().map(|(s, _)| s.clone()).collect();
+        list.sort_by_key(|s| s.id);
+        list
     }
 
     /// Starts the simulation `request` asks for; it runs until done or the engine stops.
@@ -236,9 +272,13 @@ impl Simulator {
             Sink::redis(&target.redis_url).await?
         };
         let last = steps.last().map(|s| s.at_ms).unwrap_or(0);
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let started = Started {
+            id,
             server: server.clone(),
-            target: sink.kind(),
+            sink: sink.kind(),
             meeting_id: scenario.external_meeting_id.clone(),
             messages: steps.len(),
             duration_ms: if speed > 0.0 {
@@ -247,15 +287,24 @@ impl Simulator {
                 0
             },
         };
-        let cancel = self.cancel.clone();
+        let cancel = self.cancel.child_token();
+        let running = self.running.clone();
+        running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, (started.clone(), cancel.clone()));
         let meeting = started.meeting_id.clone();
         self.tracker.spawn(async move {
             match play(&steps, speed, &mut sink, &cancel, |_| {}).await {
                 Ok(n) => tracing::info!(server, meeting, messages = n, "simulation finished"),
                 Err(e) => tracing::warn!(server, meeting, error = %e, "simulation stopped"),
             }
+            running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&id);
         });
-        tracing::info!(server = %started.server, meeting = %started.meeting_id, target = started.target, messages = started.messages, "simulation started");
+        tracing::info!(server = %started.server, meeting = %started.meeting_id, sink = started.sink, messages = started.messages, "simulation started");
         Ok(started)
     }
 }

@@ -5,24 +5,9 @@
 mod common;
 
 use bluehook_core::config::{PermanentHook, Secret};
-use bluehook_engine::Engine;
 use bluehook_testkit::{wait_until, Receiver, RedisServer, Reply};
 use common::*;
-use serde_json::Value;
 use std::time::Duration;
-
-fn admin(engine: &Engine, path: &str) -> reqwest::RequestBuilder {
-    let url = format!("http://{}{path}", engine.admin_addr().expect("admin API"));
-    reqwest::Client::new()
-        .get(url)
-        .bearer_auth(engine.admin_token().expect("token"))
-}
-
-async fn admin_json(engine: &Engine, path: &str) -> Value {
-    let r = admin(engine, path).send().await.unwrap();
-    assert_eq!(r.status(), 200, "{path}");
-    r.json().await.unwrap()
-}
 
 #[tokio::test]
 async fn events_and_attempts_are_recorded_and_queryable() {
@@ -59,12 +44,12 @@ async fn events_and_attempts_are_recorded_and_queryable() {
     let attempts_path = format!("/api/v1/attempts?hook={hook}&limit=1000");
     assert!(
         wait_until_async(WAIT, || async {
-            let page = admin_json(&engine, &attempts_path).await;
+            let page = admin_get(&engine, &attempts_path).await;
             page["items"].as_array().map_or(0, |a| a.len()) == 8
         })
         .await
     );
-    let page = admin_json(&engine, &attempts_path).await;
+    let page = admin_get(&engine, &attempts_path).await;
     let attempts = page["items"].as_array().unwrap();
     assert_eq!(attempts[0]["outcome"], "failed");
     assert_eq!(attempts[0]["status"], 500);
@@ -82,19 +67,19 @@ async fn events_and_attempts_are_recorded_and_queryable() {
     );
 
     // events by meeting (internal or external id), by type, full text, and keyset pages
-    let by_meeting = admin_json(&engine, "/api/v1/events?meeting=ext-7").await;
+    let by_meeting = admin_get(&engine, "/api/v1/events?meeting=ext-7").await;
     assert_eq!(by_meeting["items"].as_array().unwrap().len(), 7);
-    let by_internal = admin_json(&engine, &format!("/api/v1/events?meeting={MEETING}")).await;
+    let by_internal = admin_get(&engine, &format!("/api/v1/events?meeting={MEETING}")).await;
     assert_eq!(by_internal["items"].as_array().unwrap().len(), 7);
-    let elsewhere = admin_json(&engine, "/api/v1/events?meeting=other").await;
+    let elsewhere = admin_get(&engine, "/api/v1/events?meeting=other").await;
     assert_eq!(elsewhere["items"].as_array().unwrap().len(), 0);
-    let by_type = admin_json(&engine, "/api/v1/events?type=user-joined").await;
+    let by_type = admin_get(&engine, "/api/v1/events?type=user-joined").await;
     assert_eq!(by_type["items"][0]["user_external"], "teacher-42");
     assert!(
         wait_until_async(WAIT, || async {
             // only the join has a presenter flag; it and the five chat messages name teacher-42
-            let joined = admin_json(&engine, "/api/v1/events?text=presenter").await;
-            let teacher = admin_json(&engine, "/api/v1/events?text=teacher-42").await;
+            let joined = admin_get(&engine, "/api/v1/events?text=presenter").await;
+            let teacher = admin_get(&engine, "/api/v1/events?text=teacher-42").await;
             joined["items"].as_array().map_or(0, |a| a.len()) == 1
                 && teacher["items"].as_array().map_or(0, |a| a.len()) == 6
         })
@@ -104,7 +89,7 @@ async fn events_and_attempts_are_recorded_and_queryable() {
     let mut ids = Vec::new();
     let mut after = String::new();
     loop {
-        let page = admin_json(&engine, &format!("/api/v1/events?limit=3{after}")).await;
+        let page = admin_get(&engine, &format!("/api/v1/events?limit=3{after}")).await;
         ids.extend(
             page["items"]
                 .as_array()
@@ -119,9 +104,9 @@ async fn events_and_attempts_are_recorded_and_queryable() {
     }
     assert_eq!(ids.len(), 7);
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
-    let failed = admin_json(&engine, "/api/v1/events?outcome=failed").await;
+    let failed = admin_get(&engine, "/api/v1/events?outcome=failed").await;
     assert_eq!(failed["items"].as_array().unwrap().len(), 1);
-    let one = admin_json(&engine, &format!("/api/v1/events/{}", ids[0])).await;
+    let one = admin_get(&engine, &format!("/api/v1/events/{}", ids[0])).await;
     assert_eq!(one["event"]["type"], "meeting-created");
     assert_eq!(one["attempts"].as_array().unwrap().len(), 2);
 
@@ -166,6 +151,7 @@ async fn events_and_attempts_are_recorded_and_queryable() {
     for format in ["csv", "ndjson", "json"] {
         let r = admin(
             &engine,
+            reqwest::Method::GET,
             &format!("/api/v1/export?table=attempts&format={format}"),
         )
         .send()
@@ -177,6 +163,7 @@ async fn events_and_attempts_are_recorded_and_queryable() {
     // numeric filters work on the export too, and an empty text filter is no filter
     let since = admin(
         &engine,
+        reqwest::Method::GET,
         "/api/v1/export?table=events&format=ndjson&since=0&after=1",
     )
     .send()
@@ -184,7 +171,7 @@ async fn events_and_attempts_are_recorded_and_queryable() {
     .unwrap();
     assert_eq!(since.status(), 200);
     assert_eq!(since.headers()["x-total-count"], "6");
-    let empty_text = admin(&engine, "/api/v1/attempts?text=")
+    let empty_text = admin(&engine, reqwest::Method::GET, "/api/v1/attempts?text=")
         .send()
         .await
         .unwrap();
@@ -229,7 +216,7 @@ async fn the_admin_api_wants_its_token() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), 401);
-    let servers = admin_json(&engine, "/api/v1/servers").await;
+    let servers = admin_get(&engine, "/api/v1/servers").await;
     assert_eq!(servers[0]["name"], "default");
     assert!(!servers.to_string().contains(SECRET));
     let token_file = data.path().join("admin-token");
@@ -243,7 +230,7 @@ async fn the_admin_api_wants_its_token() {
         let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let metrics = admin(&engine, "/metrics")
+    let metrics = admin(&engine, reqwest::Method::GET, "/metrics")
         .send()
         .await
         .unwrap()
@@ -269,7 +256,10 @@ async fn live_stream_shows_events_and_attempts() {
     let receiver = Receiver::start().await;
     let engine = start(config(&redis, data.path()), &redis).await;
     create_hook(&engine, &receiver.url("/cb"), "").await;
-    let mut sse = admin(&engine, "/api/v1/stream").send().await.unwrap();
+    let mut sse = admin(&engine, reqwest::Method::GET, "/api/v1/stream")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(sse.headers()["content-type"], "text/event-stream");
     redis.publish(AKKA, &raw::chat(5));
     let mut text = String::new();
@@ -318,7 +308,7 @@ async fn pending_deliveries_survive_a_restart() {
     assert!(wait_until(WAIT, || redis.subscribers(AKKA) >= 1).await);
     assert!(
         wait_until_async(WAIT, || async {
-            let gaps = admin_json(&engine, "/api/v1/gaps").await;
+            let gaps = admin_get(&engine, "/api/v1/gaps").await;
             gaps.as_array()
                 .is_some_and(|g| g.iter().any(|x| !x["ended_at"].is_null()))
         })

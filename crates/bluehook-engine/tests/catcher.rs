@@ -17,22 +17,6 @@ fn catcher_url(engine: &Engine, path: &str) -> String {
     )
 }
 
-fn admin(engine: &Engine, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-    let url = format!("http://{}{path}", engine.admin_addr().expect("admin API"));
-    reqwest::Client::new()
-        .request(method, url)
-        .bearer_auth(engine.admin_token().expect("token"))
-}
-
-async fn admin_get(engine: &Engine, path: &str) -> Value {
-    let r = admin(engine, reqwest::Method::GET, path)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{path}");
-    r.json().await.unwrap()
-}
-
 async fn put_bin(engine: &Engine, bin: &str, config: Value) -> reqwest::Response {
     admin(engine, reqwest::Method::PUT, &format!("/api/v1/bins/{bin}"))
         .json(&config)
@@ -41,33 +25,29 @@ async fn put_bin(engine: &Engine, bin: &str, config: Value) -> reqwest::Response
         .unwrap()
 }
 
-/// A bin's captures, oldest first (none while the bin does not exist yet).
-async fn captures(engine: &Engine, bin: &str) -> Vec<Value> {
-    let path = format!("/api/v1/bins/{bin}/captures?limit=500");
-    let r = admin(engine, reqwest::Method::GET, &path)
-        .send()
-        .await
-        .unwrap();
-    if r.status() == 404 {
-        return Vec::new();
-    }
-    assert_eq!(r.status(), 200, "{path}");
-    let page: Value = r.json().await.unwrap();
-    let mut items = page["items"].as_array().cloned().unwrap_or_default();
-    items.reverse();
-    items
+/// The capture id the catcher answered with.
+fn capture_id(r: &reqwest::Response) -> i64 {
+    r.headers()["x-bluehook-capture"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
-/// Polls until `bin` holds `n` captures (or the deadline passes); returns them.
-async fn wait_captures(engine: &Engine, bin: &str, n: usize) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let got = captures(engine, bin).await;
-        if got.len() >= n || tokio::time::Instant::now() > deadline {
-            return got;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+/// A capture's body as stored.
+async fn stored_body(engine: &Engine, id: i64) -> Vec<u8> {
+    admin(
+        engine,
+        reqwest::Method::GET,
+        &format!("/api/v1/captures/{id}/body"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .bytes()
+    .await
+    .unwrap()
+    .to_vec()
 }
 
 fn verdict<'a>(capture: &'a Value, check: &str) -> &'a Value {
@@ -82,29 +62,52 @@ async fn requests_are_captured_decoded_and_streamed() {
     let redis = RedisServer::start();
     let data = tempfile::tempdir().unwrap();
     let engine = start(config(&redis, data.path()), &redis).await;
-    let mut live = engine.catcher().unwrap().subscribe();
+    let mut live = admin(
+        &engine,
+        reqwest::Method::GET,
+        "/api/v1/stream?kinds=captures&bin=dev-bin",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(live.status(), 200);
     let http = reqwest::Client::new();
+    // Another bin's capture is not in this stream.
+    http.post(catcher_url(&engine, "/other-bin"))
+        .send()
+        .await
+        .unwrap();
 
     let r = http
         .put(catcher_url(&engine, "/dev-bin/some/path?x=1&y=%20"))
         .header("content-type", "application/json")
         .header("x-custom", "yes")
         .header("x-api-key", "do-not-show")
+        .header("authorization", "Bearer do-not-show-either")
+        .header("cookie", "session=do-not-show-cookie; theme=dark")
+        .header("x-forwarded-secret", format!("prefix {SECRET}"))
         .body(r#"{"hello":["world"]}"#)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let id: i64 = r.headers()["x-bluehook-capture"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let summary = tokio::time::timeout(WAIT, live.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!((summary.id, summary.bin.as_str()), (id, "dev-bin"));
+    let id = capture_id(&r);
+    let mut sse = String::new();
+    while !sse.contains("\n\n") {
+        let chunk = tokio::time::timeout(WAIT, live.chunk())
+            .await
+            .expect("a capture message")
+            .unwrap()
+            .unwrap();
+        sse.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(sse.starts_with("event: capture\n"), "{sse}");
+    let data: Value =
+        serde_json::from_str(sse.lines().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap();
+    assert_eq!(
+        (data["id"].as_i64(), &data["bin"]),
+        (Some(id), &json!("dev-bin"))
+    );
 
     // Answered only once stored: readable at once.
     let c = admin_get(&engine, &format!("/api/v1/captures/{id}")).await;
@@ -147,10 +150,7 @@ async fn requests_are_captured_decoded_and_streamed() {
             .send()
             .await
             .unwrap();
-        let id = r.headers()["x-bluehook-capture"]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let id = capture_id(&r);
         let c = admin_get(&engine, &format!("/api/v1/captures/{id}")).await;
         assert_eq!(c["decoded"]["kind"], kind, "{c}");
         let raw = admin(
@@ -162,11 +162,13 @@ async fn requests_are_captured_decoded_and_streamed() {
         .await
         .unwrap();
         assert_eq!(raw.headers()["content-type"], ct);
-        assert_eq!(raw.bytes().await.unwrap().to_vec(), body);
+        assert_eq!(raw.bytes().await.unwrap(), body);
     }
     let bins = admin_get(&engine, "/api/v1/bins").await;
     assert_eq!(bins[0]["name"], "dev-bin");
     assert_eq!(bins[0]["captures"], 4);
+    assert_eq!(bins[1]["name"], "other-bin");
+    assert_eq!(bins[1]["captures"], 1);
 
     // Names are checked; the root explains itself.
     let r = http
@@ -189,11 +191,17 @@ async fn requests_are_captured_decoded_and_streamed() {
     .unwrap();
     assert_eq!(r.status(), 204);
     assert!(captures(&engine, "dev-bin").await.is_empty());
-    let r = admin(&engine, reqwest::Method::DELETE, "/api/v1/bins/dev-bin")
+    for bin in ["dev-bin", "other-bin"] {
+        let r = admin(
+            &engine,
+            reqwest::Method::DELETE,
+            &format!("/api/v1/bins/{bin}"),
+        )
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 204);
+        assert_eq!(r.status(), 204);
+    }
     assert_eq!(admin_get(&engine, "/api/v1/bins").await, json!([]));
     engine.shutdown().await;
 }
@@ -227,22 +235,9 @@ async fn large_bodies_get_413_and_a_capture_that_says_so() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let id = r.headers()["x-bluehook-capture"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let raw = admin(
-        &engine,
-        reqwest::Method::GET,
-        &format!("/api/v1/captures/{id}/body"),
-    )
-    .send()
-    .await
-    .unwrap()
-    .bytes()
-    .await
-    .unwrap();
-    assert_eq!(raw.to_vec(), exact);
+    let id = capture_id(&r);
+    let raw = stored_body(&engine, id).await;
+    assert_eq!(raw, exact);
 
     // One byte more: 413, and the capture says how big it was.
     let mut over = exact.clone();
@@ -258,7 +253,174 @@ async fn large_bodies_get_413_and_a_capture_that_says_so() {
     assert_eq!(c["complete"], false);
     assert_eq!(c["status"], 413);
     assert_eq!(c["body_size"], 64 * 1024 + 1);
+    // An incomplete capture is not forwarded: it would be another request.
+    let id = c["id"].as_i64().unwrap();
+    let r = admin(
+        &engine,
+        reqwest::Method::POST,
+        &format!("/api/v1/captures/{id}/forward"),
+    )
+    .json(&json!({"url": "http://127.0.0.1:9/"}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 409);
+
+    // Far more, with a length and chunked: the client still gets its 413, the stored start is
+    // intact.
+    let big: Vec<u8> = (0..300 * 1024).map(|i| (i % 251) as u8).collect();
+    let r = http
+        .post(catcher_url(&engine, "/big"))
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        big.chunks(16 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let r = http
+        .post(catcher_url(&engine, "/big"))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let c = captures(&engine, "big").await;
+    assert_eq!(c.len(), 4);
+    for c in &c[2..] {
+        assert_eq!(
+            (c["complete"].clone(), c["body_size"].clone()),
+            (json!(false), json!(300 * 1024))
+        );
+        let id = c["id"].as_i64().unwrap();
+        let raw = stored_body(&engine, id).await;
+        assert_eq!(raw, big[..64 * 1024]);
+    }
+    // Beyond what is worth reading, the connection is closed after the 413 (the client may
+    // see the answer or a reset), and the capture is kept.
+    let huge = vec![b'x'; 8 * 1024 * 1024];
+    if let Ok(r) = http
+        .post(catcher_url(&engine, "/big"))
+        .body(huge)
+        .send()
+        .await
+    {
+        assert_eq!(r.status(), 413);
+    }
+    let c = wait_captures(&engine, "big", |c| c.len() >= 5).await;
+    assert_eq!(c[4]["complete"], false);
+    assert_eq!(c[4]["body_size"], 8 * 1024 * 1024);
     engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn limits_bound_what_is_kept() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let mut cfg = config(&redis, data.path());
+    cfg.catcher.keep_per_bin = 3;
+    cfg.catcher.max_total_mb = 1;
+    cfg.catcher.max_bins = 3;
+    let engine = start(cfg, &redis).await;
+    let http = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let r = http
+            .post(catcher_url(&engine, "/few"))
+            .body(format!("{i}"))
+            .send()
+            .await
+            .unwrap();
+        ids.push(capture_id(&r));
+    }
+    let kept: Vec<i64> = captures(&engine, "few")
+        .await
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(kept, ids[2..], "the newest three are kept");
+
+    // 6 × 300 KiB in two bins: at most 1 MiB stays, the newest.
+    let body = vec![b'a'; 300 * 1024];
+    let mut last = 0;
+    for i in 0..6 {
+        let bin = if i % 2 == 0 { "/big-a" } else { "/big-b" };
+        let r = http
+            .post(catcher_url(&engine, bin))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        last = capture_id(&r);
+    }
+    let mut kept = captures(&engine, "big-a").await;
+    kept.extend(captures(&engine, "big-b").await);
+    let bytes: u64 = kept.iter().map(|c| c["body_size"].as_u64().unwrap()).sum();
+    assert!(bytes <= 1024 * 1024, "{bytes} bytes kept");
+    assert_eq!(kept.len(), 3);
+    assert!(kept.iter().any(|c| c["id"] == last));
+
+    // A fourth bin is refused; PUT too.
+    let r = http
+        .post(catcher_url(&engine, "/one-too-many"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 507);
+    assert_eq!(
+        put_bin(&engine, "one-too-many", json!({})).await.status(),
+        409
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_long_delay_is_a_timeout_for_the_relay_and_does_not_hold_shutdown() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let mut cfg = config(&redis, data.path());
+    cfg.catcher.port = bluehook_testkit::free_port();
+    cfg.delivery.request_timeout_ms = 300;
+    let catcher = format!("http://127.0.0.1:{}", cfg.catcher.port);
+    let engine = start(cfg, &redis).await;
+    put_bin(
+        &engine,
+        "slow",
+        json!({"replies": [{"delay_ms": 600000}, {"status": 200}]}),
+    )
+    .await;
+    let hook = create_hook(&engine, &format!("{catcher}/slow"), "").await;
+    redis.publish(AKKA, &raw::meeting_created(MEETING, "ext-1"));
+    let c = wait_captures(&engine, "slow", |c| c.len() >= 2).await;
+    assert_eq!(c.len(), 2);
+    assert_eq!(c[0]["delay_ms"], 600000);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let attempts = loop {
+        let page = admin_get(&engine, &format!("/api/v1/attempts?hook={hook}")).await;
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        if items.len() >= 2 || tokio::time::Instant::now() > deadline {
+            break items;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let first = attempts.iter().find(|a| a["attempt"] == 1).unwrap();
+    assert_eq!(first["error_class"], "timeout", "{first}");
+    let second = attempts.iter().find(|a| a["attempt"] == 2).unwrap();
+    assert_eq!(second["outcome"], "delivered");
+    // A request still sleeping in the catcher does not hold the engine's shutdown.
+    let slow = reqwest::Client::new()
+        .post(format!("{catcher}/slow"))
+        .send();
+    put_bin(&engine, "slow", json!({"replies": [{"delay_ms": 600000}]})).await;
+    let pending = tokio::spawn(slow);
+    wait_captures(&engine, "slow", |c| c.len() >= 3).await;
+    tokio::time::timeout(WAIT, engine.shutdown())
+        .await
+        .expect("shutdown does not wait for a scripted delay");
+    let _ = pending.await;
 }
 
 #[tokio::test]
@@ -300,7 +462,7 @@ async fn verdicts_on_real_callbacks_right_and_wrong() {
     )
     .await;
     redis.publish(AKKA, &raw::meeting_created(MEETING, "ext-1"));
-    let bbb = wait_captures(&engine, "bbb", 1).await;
+    let bbb = wait_captures(&engine, "bbb", |c| !c.is_empty()).await;
     let v = verdict(&bbb[0], "bbb");
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(v["algorithm"], "sha1");
@@ -312,7 +474,7 @@ async fn verdicts_on_real_callbacks_right_and_wrong() {
         "meeting-created"
     );
 
-    let s = wait_captures(&engine, "signed", 1).await;
+    let s = wait_captures(&engine, "signed", |c| !c.is_empty()).await;
     assert_eq!(verdict(&s[0], "standard_webhooks")["ok"], true, "{}", s[0]);
     assert_eq!(verdict(&s[0], "api_key")["ok"], true);
     // The relay signs with Standard Webhooks, not HMAC-SHA1: that check fails, and says why.
@@ -430,7 +592,7 @@ async fn a_scripted_failure_sequence_shows_as_retries() {
     let hook = create_hook(&engine, &format!("{catcher}/flaky"), "").await;
     redis.publish(AKKA, &raw::meeting_created(MEETING, "ext-1"));
 
-    let c = wait_captures(&engine, "flaky", 4).await;
+    let c = wait_captures(&engine, "flaky", |c| c.len() >= 4).await;
     let statuses: Vec<u64> = c.iter().map(|c| c["status"].as_u64().unwrap()).collect();
     assert_eq!(statuses, [500, 500, 503, 200]);
     // The same event each time.
@@ -493,10 +655,7 @@ async fn captures_forward_to_another_url_with_the_same_bytes() {
         .send()
         .await
         .unwrap();
-    let id = r.headers()["x-bluehook-capture"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let id = capture_id(&r);
     let r = admin(
         &engine,
         reqwest::Method::POST,
@@ -579,11 +738,33 @@ async fn bins_and_captures_survive_a_restart() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201, "the script is kept");
-    let id: i64 = r.headers()["x-bluehook-capture"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let id = capture_id(&r);
     assert!(id > c[0]["id"].as_i64().unwrap(), "ids are not reused");
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn bearer_mode_callbacks_are_judged_and_masked() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let mut cfg = config(&redis, data.path());
+    cfg.servers[0].bearer_auth = true;
+    cfg.catcher.port = bluehook_testkit::free_port();
+    let catcher = format!("http://127.0.0.1:{}", cfg.catcher.port);
+    let engine = start(cfg, &redis).await;
+    create_hook(&engine, &format!("{catcher}/bearer"), "").await;
+    redis.publish(AKKA, &raw::meeting_created(MEETING, "ext-1"));
+    let c = wait_captures(&engine, "bearer", |c| !c.is_empty()).await;
+    let v = verdict(&c[0], "bbb");
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["server"], "default");
+    assert!(v["reason"].as_str().unwrap().contains("bearer"));
+    assert_eq!(
+        c[0]["target"], "/bearer",
+        "no checksum parameter in bearer mode"
+    );
+    let headers = c[0]["headers"].as_array().unwrap();
+    assert!(headers.contains(&json!(["authorization", "Bearer ***"])));
+    assert!(!c[0].to_string().contains(SECRET));
     engine.shutdown().await;
 }

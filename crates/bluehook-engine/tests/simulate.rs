@@ -7,29 +7,16 @@ mod common;
 use bluehook_core::config::Secret;
 use bluehook_core::translate::OUTPUT_EVENTS;
 use bluehook_engine::simulator::Request;
+use bluehook_engine::stats::StatsSnapshot;
 use bluehook_engine::Engine;
 use bluehook_testkit::{wait_until, RedisServer};
 use common::*;
 use serde_json::{json, Value};
 
+/// The event ids of a bin's captures, in order; every capture's checksum must be right.
 async fn bin_event_ids(engine: &Engine, bin: &str) -> Vec<String> {
-    let url = format!(
-        "http://{}/api/v1/bins/{bin}/captures?limit=500",
-        engine.admin_addr().unwrap()
-    );
-    let r = reqwest::Client::new()
-        .get(url)
-        .bearer_auth(engine.admin_token().unwrap())
-        .send()
+    captures(engine, bin)
         .await
-        .unwrap();
-    if r.status() == 404 {
-        return Vec::new();
-    }
-    let page: Value = r.json().await.unwrap();
-    let mut ids: Vec<String> = page["items"]
-        .as_array()
-        .unwrap()
         .iter()
         .map(|c| {
             assert_eq!(verdict_ok(c), Some(true), "checksum of {c}");
@@ -38,9 +25,7 @@ async fn bin_event_ids(engine: &Engine, bin: &str) -> Vec<String> {
                 .unwrap_or("?")
                 .to_owned()
         })
-        .collect();
-    ids.reverse();
-    ids
+        .collect()
 }
 
 fn verdict_ok(capture: &Value) -> Option<bool> {
@@ -51,16 +36,14 @@ fn verdict_ok(capture: &Value) -> Option<bool> {
         .as_bool()
 }
 
-/// Waits until the bin holds as many captures as the engine made events; returns their ids.
-async fn wait_all(engine: &Engine, bin: &str) -> Vec<String> {
+/// Waits until the bin has the meeting's last event; returns the event ids it holds and the
+/// server's counters from then.
+async fn wait_all(engine: &Engine, bin: &str, last: &str) -> (Vec<String>, StatsSnapshot) {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let ids = bin_event_ids(engine, bin).await;
-        let stats = engine.stats("default").unwrap();
-        if (stats.events > 0 && ids.len() as u64 >= stats.events)
-            || tokio::time::Instant::now() > deadline
-        {
-            return ids;
+        if ids.last().map(String::as_str) == Some(last) || tokio::time::Instant::now() > deadline {
+            return (ids, engine.stats("default").unwrap());
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
@@ -122,14 +105,14 @@ async fn a_meeting_without_redis_flows_through_the_relay_to_a_catcher_bin() {
         })
         .await
         .unwrap();
-    assert_eq!(started.target, "relay");
+    assert_eq!(started.sink, "relay");
     assert_eq!(started.meeting_id, "course-42");
     assert!(
         wait_until(WAIT, || engine.stats("default").unwrap().received
             == started.messages as u64)
         .await
     );
-    let stats = engine.stats("default").unwrap();
+    let (ids, stats) = wait_all(&engine, "sim", "rap-post-publish-ended").await;
     assert_eq!(
         (
             stats.unknown,
@@ -139,7 +122,6 @@ async fn a_meeting_without_redis_flows_through_the_relay_to_a_catcher_bin() {
         ),
         (0, 0, 0, 0)
     );
-    let ids = wait_all(&engine, "sim").await;
     check_meeting(&ids, 4, stats.events);
     engine.shutdown().await;
 }
@@ -153,30 +135,25 @@ async fn a_meeting_published_on_redis_and_started_through_the_admin_api() {
     let bin = format!("http://127.0.0.1:{}/sim", cfg.catcher.port);
     let engine = start(cfg, &redis).await;
     create_hook(&engine, &bin, "").await;
-    let admin = |body: Value| {
-        reqwest::Client::new()
-            .post(format!(
-                "http://{}/api/v1/simulate",
-                engine.admin_addr().unwrap()
-            ))
-            .bearer_auth(engine.admin_token().unwrap())
+    let simulate = |body: Value| {
+        admin(&engine, reqwest::Method::POST, "/api/v1/simulate")
             .json(&body)
             .send()
     };
     // Bad requests are refused with a reason.
-    let r = admin(json!({"users": 0})).await.unwrap();
+    let r = simulate(json!({"users": 0})).await.unwrap();
     assert_eq!(r.status(), 400);
-    let r = admin(json!({"server": "nope"})).await.unwrap();
+    let r = simulate(json!({"server": "nope"})).await.unwrap();
     assert_eq!(r.status(), 404);
-    let r = admin(json!({"colour": "blue"})).await.unwrap();
+    let r = simulate(json!({"colour": "blue"})).await.unwrap();
     assert_eq!(r.status(), 400);
 
-    let r = admin(json!({"users": 2, "speed": 0, "seed": 3}))
+    let r = simulate(json!({"users": 2, "speed": 0, "seed": 3}))
         .await
         .unwrap();
     assert_eq!(r.status(), 202);
     let started: Value = r.json().await.unwrap();
-    assert_eq!(started["target"], "redis");
+    assert_eq!(started["sink"], "redis");
     let messages = started["messages"].as_u64().unwrap();
     assert!(
         wait_until(WAIT, || engine.stats("default").unwrap().received
@@ -184,9 +161,49 @@ async fn a_meeting_published_on_redis_and_started_through_the_admin_api() {
         .await,
         "every published message was received from Redis"
     );
-    let stats = engine.stats("default").unwrap();
+    let (ids, stats) = wait_all(&engine, "sim", "rap-post-publish-ended").await;
     assert_eq!((stats.unknown, stats.translate_failed), (0, 0));
-    let ids = wait_all(&engine, "sim").await;
     check_meeting(&ids, 2, stats.events);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_simulation_can_be_stopped() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let engine = start(config(&redis, data.path()), &redis).await;
+    // Real time: a meeting of about twelve minutes.
+    let started: Value = admin(&engine, reqwest::Method::POST, "/api/v1/simulate")
+        .json(&json!({"speed": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = started["id"].as_u64().unwrap();
+    assert!(started["duration_ms"].as_u64().unwrap() > 60_000);
+    let running = admin_get(&engine, "/api/v1/simulate").await;
+    assert_eq!(running[0]["id"], id);
+    assert!(wait_until(WAIT, || engine.stats("default").unwrap().received >= 1).await);
+    let path = format!("/api/v1/simulate/{id}");
+    let r = admin(&engine, reqwest::Method::DELETE, &path)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    // Stopped: it leaves the list, having sent only the start of the meeting.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while admin_get(&engine, "/api/v1/simulate").await != json!([]) {
+        assert!(tokio::time::Instant::now() < deadline, "still running");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let sent = engine.stats("default").unwrap().received;
+    assert!(sent < started["messages"].as_u64().unwrap(), "{sent}");
+    let r = admin(&engine, reqwest::Method::DELETE, &path)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
     engine.shutdown().await;
 }

@@ -124,3 +124,54 @@ pub fn chat_number(c: &bluehook_testkit::Captured) -> usize {
         .and_then(|s| s.parse().ok())
         .unwrap_or(usize::MAX)
 }
+
+/// An admin API request with the engine's token.
+pub fn admin(engine: &Engine, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    let url = format!("http://{}{path}", engine.admin_addr().expect("admin API"));
+    reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(engine.admin_token().expect("token"))
+}
+
+/// A GET on the admin API that must answer 200; its JSON.
+pub async fn admin_get(engine: &Engine, path: &str) -> serde_json::Value {
+    let r = admin(engine, reqwest::Method::GET, path)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+/// A catcher bin's captures, oldest first (none while the bin does not exist yet).
+pub async fn captures(engine: &Engine, bin: &str) -> Vec<serde_json::Value> {
+    let path = format!("/api/v1/bins/{bin}/captures?limit=500");
+    let r = admin(engine, reqwest::Method::GET, &path)
+        .send()
+        .await
+        .unwrap();
+    if r.status() == 404 {
+        return Vec::new();
+    }
+    assert_eq!(r.status(), 200, "{path}");
+    let page: serde_json::Value = r.json().await.unwrap();
+    let mut items = page["items"].as_array().cloned().unwrap_or_default();
+    items.reverse();
+    items
+}
+
+/// Polls until `bin` holds captures for which `done` is true (or the deadline passes).
+pub async fn wait_captures(
+    engine: &Engine,
+    bin: &str,
+    done: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let got = captures(engine, bin).await;
+        if done(&got) || tokio::time::Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
