@@ -338,7 +338,7 @@ async fn catcher_runs(
             .send()
             .await?;
         if r.status().is_success() {
-            let v: serde_json::Value = r.json().await?;
+            let v: serde_json::Value = serde_json::from_slice(&r.bytes().await?)?;
             if v["captures"].as_u64() >= Some(n as u64) {
                 break;
             }

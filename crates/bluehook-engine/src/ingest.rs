@@ -42,12 +42,14 @@ pub struct Source {
     pub url: String,
     /// Channels to subscribe to.
     pub channels: Vec<String>,
+    /// How often an idle subscription is checked with a PING ([`KEEPALIVE`]).
+    pub keepalive: Duration,
 }
 
 const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
-/// How often an idle subscription is checked with a PING.
-const KEEPALIVE: Duration = Duration::from_secs(30);
+/// How often an idle subscription is checked with a PING, normally.
+pub const KEEPALIVE: Duration = Duration::from_secs(30);
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs until `cancel`: subscribes, forwards messages to `relay`, reconnects when needed.
@@ -120,15 +122,16 @@ pub async fn run(
                     }
                 }
                 let (mut sink, mut messages) = pubsub.split();
-                let mut keepalive = tokio::time::interval(KEEPALIVE);
+                let mut keepalive = tokio::time::interval(source.keepalive);
                 keepalive.tick().await;
                 loop {
                     let msg = tokio::select! {
                         _ = cancel.cancelled() => return,
                         m = messages.next() => m,
                         _ = keepalive.tick() => {
-                            // A silent network failure never closes the stream: ask.
-                            match tokio::time::timeout(KEEPALIVE_TIMEOUT, sink.ping::<String>()).await {
+                            // A silent network failure never closes the stream: ask. (A subscribed
+                            // connection answers PING with ["pong", ""], not +PONG.)
+                            match tokio::time::timeout(KEEPALIVE_TIMEOUT, sink.ping::<redis::Value>()).await {
                                 Ok(Ok(_)) => continue,
                                 _ => None,
                             }

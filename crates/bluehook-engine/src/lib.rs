@@ -179,6 +179,7 @@ impl Engine {
                     server: server.name.clone(),
                     url: server.redis_url.expose().to_owned(),
                     channels: server.channels.clone(),
+                    keepalive: ingest::KEEPALIVE,
                 };
                 tracker.spawn(ingest::run(
                     source,

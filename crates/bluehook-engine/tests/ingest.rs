@@ -143,3 +143,45 @@ async fn mappings_survive_a_restart() {
     );
     engine.shutdown().await;
 }
+
+/// The keepalive PING on an idle subscription must not be taken for a lost connection (a
+/// subscribed connection answers `["pong", ""]`): over many keepalives the subscription stays
+/// the same one, and every message published between them arrives.
+#[tokio::test]
+async fn keepalive_pings_keep_the_subscription() {
+    use bluehook_engine::ingest::{run, Source};
+    use bluehook_engine::stats::ServerStats;
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    let redis = RedisServer::start();
+    let stats = Arc::new(ServerStats::default());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let source = Source {
+        server: "default".into(),
+        url: redis.url(),
+        channels: vec![AKKA.into()],
+        keepalive: std::time::Duration::from_millis(50),
+    };
+    let task = tokio::spawn(run(source, tx, stats.clone(), None, cancel.clone()));
+    assert!(wait_until(WAIT, || redis.subscribers(AKKA) == 1).await);
+    for i in 0..5 {
+        // Idle for several keepalive periods: wait until the server has answered PINGs.
+        let pings = redis.command_calls("ping");
+        assert!(wait_until(WAIT, || redis.command_calls("ping") >= pings + 3).await);
+        assert_eq!(redis.publish(AKKA, &format!("message {i}")), 1);
+        let got = tokio::time::timeout(WAIT, rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&got.payload[..], format!("message {i}").as_bytes());
+    }
+    assert_eq!(
+        stats.redis_connects.load(Ordering::Relaxed),
+        1,
+        "no reconnection"
+    );
+    assert!(stats.redis_up.load(Ordering::Relaxed));
+    cancel.cancel();
+    task.await.unwrap();
+}

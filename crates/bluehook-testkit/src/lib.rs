@@ -157,6 +157,26 @@ impl RedisServer {
         r.map(|(_, n)| n).unwrap_or(0)
     }
 
+    /// How many times the server has run command `name` (from `INFO commandstats`).
+    pub fn command_calls(&self, name: &str) -> u64 {
+        let Ok(client) = redis::Client::open(self.url()) else {
+            return 0;
+        };
+        let Ok(mut conn) = client.get_connection() else {
+            return 0;
+        };
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query(&mut conn)
+            .unwrap_or_default();
+        let prefix = format!("cmdstat_{}:calls=", name.to_ascii_lowercase());
+        info.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// The server's directory.
     pub fn dir(&self) -> PathBuf {
         self.dir.path().to_owned()
