@@ -311,6 +311,8 @@ async fn catcher_runs(
         &[
             ("BLUEHOOK_CATCHER_PORT", catcher.to_string()),
             ("BLUEHOOK_ADMIN_PORT", admin.to_string()),
+            // The burst is counted in its bin: keep all of it.
+            ("BLUEHOOK_CATCHER_KEEP", n.to_string()),
         ],
     )
     .await?;

@@ -13,7 +13,7 @@
 use bytes::Bytes;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -163,7 +163,7 @@ impl CaptureStore {
                 |r| r.get(0),
             )
             .map_err(err)?;
-        let total = total_bytes(&conn).map_err(err)?;
+        let usage = Usage::of(&conn).map_err(err)?;
         let bins = {
             let mut stmt = conn
                 .prepare("SELECT name, created_at, config FROM bins ORDER BY name")
@@ -187,7 +187,7 @@ impl CaptureStore {
                 Writer {
                     conn,
                     limits,
-                    total,
+                    usage,
                     path: writer_path,
                 }
                 .run(rx)
@@ -264,21 +264,56 @@ fn owner_only(path: &Path) -> Result<(), StoreError> {
         })
 }
 
-fn total_bytes(conn: &Connection) -> rusqlite::Result<u64> {
-    conn.query_row(
-        "SELECT COALESCE(SUM(length(body)), 0) FROM captures",
-        [],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|n| n as u64)
+/// What is stored: body bytes in all and captures per bin.
+#[derive(Debug, Clone, Default)]
+struct Usage {
+    bytes: u64,
+    per_bin: HashMap<String, u64>,
+}
+
+impl Usage {
+    /// Counts what the database holds.
+    fn of(conn: &Connection) -> rusqlite::Result<Usage> {
+        let mut usage = Usage::default();
+        let mut stmt = conn.prepare(
+            "SELECT bin, COUNT(*), COALESCE(SUM(length(body)), 0) FROM captures GROUP BY bin",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            usage.per_bin.insert(r.get(0)?, r.get::<_, i64>(1)? as u64);
+            usage.bytes += r.get::<_, i64>(2)? as u64;
+        }
+        Ok(usage)
+    }
+
+    /// Forgets what `DELETE … RETURNING bin, length(body)` deleted; returns the rows.
+    fn delete(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> rusqlite::Result<usize> {
+        let mut stmt = tx.prepare_cached(sql)?;
+        let mut rows = stmt.query(params)?;
+        let mut n = 0;
+        while let Some(row) = rows.next()? {
+            let bin: String = row.get(0)?;
+            if let Some(c) = self.per_bin.get_mut(&bin) {
+                *c = c.saturating_sub(1);
+            }
+            self.bytes = self.bytes.saturating_sub(row.get::<_, i64>(1)? as u64);
+            n += 1;
+        }
+        Ok(n)
+    }
 }
 
 /// The writer thread's state.
 struct Writer {
     conn: Connection,
     limits: Limits,
-    /// Body bytes stored, kept up to date so the budget needs no scan.
-    total: u64,
+    /// What is stored, kept up to date so that limits need no scan.
+    usage: Usage,
     path: PathBuf,
 }
 
@@ -303,10 +338,6 @@ impl Writer {
                     }
                     Err(e) => {
                         tracing::error!(db = %self.path.display(), error = %e, attempt, "catcher write failed");
-                        // The transaction rolled back: count again.
-                        if let Ok(t) = total_bytes(&self.conn) {
-                            self.total = t;
-                        }
                         if attempt < TRIES {
                             std::thread::sleep(delay);
                             delay *= 4;
@@ -319,11 +350,11 @@ impl Writer {
         }
     }
 
+    /// Writes a batch in one transaction; the usage counts change only if it commits.
     fn write(&mut self, batch: &[Pending]) -> rusqlite::Result<()> {
-        let mut total = self.total;
+        let mut usage = self.usage.clone();
         let tx = self.conn.transaction()?;
         let mut touched = HashSet::new();
-        let mut recount = false;
         for (write, _) in batch {
             match write {
                 Write::Capture(c) => {
@@ -350,7 +381,8 @@ impl Writer {
                             &c.body[..],
                         ])?;
                     if inserted > 0 {
-                        total += c.body.len() as u64;
+                        usage.bytes += c.body.len() as u64;
+                        *usage.per_bin.entry(c.bin.clone()).or_default() += 1;
                         touched.insert(c.bin.as_str());
                     }
                 }
@@ -360,59 +392,43 @@ impl Writer {
                     )?
                     .execute(params![b.name, b.created_at, b.config])?;
                 }
-                Write::DeleteBin(name) => {
-                    tx.execute("DELETE FROM captures WHERE bin = ?1", [name])?;
-                    tx.execute("DELETE FROM bins WHERE name = ?1", [name])?;
-                    recount = true;
-                }
-                Write::ClearBin(name) => {
-                    tx.execute("DELETE FROM captures WHERE bin = ?1", [name])?;
-                    recount = true;
+                Write::DeleteBin(name) | Write::ClearBin(name) => {
+                    usage.delete(
+                        &tx,
+                        "DELETE FROM captures WHERE bin = ?1 RETURNING bin, length(body)",
+                        [name],
+                    )?;
+                    if matches!(write, Write::DeleteBin(_)) {
+                        tx.execute("DELETE FROM bins WHERE name = ?1", [name])?;
+                        usage.per_bin.remove(name);
+                    }
                 }
             }
         }
         for bin in touched {
-            let (_, freed) = delete_returning(
-                &tx,
-                "DELETE FROM captures WHERE bin = ?1 AND id <= (SELECT id FROM captures WHERE bin = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2) RETURNING length(body)",
-                params![bin, self.limits.keep_per_bin as i64],
-            )?;
-            total = total.saturating_sub(freed);
+            let count = usage.per_bin.get(bin).copied().unwrap_or(0);
+            if count > self.limits.keep_per_bin {
+                usage.delete(
+                    &tx,
+                    "DELETE FROM captures WHERE id IN (SELECT id FROM captures WHERE bin = ?1 ORDER BY id LIMIT ?2) RETURNING bin, length(body)",
+                    params![bin, (count - self.limits.keep_per_bin) as i64],
+                )?;
+            }
         }
-        if recount {
-            total = total_bytes(&tx)?;
-        }
-        while total > self.limits.max_total_bytes {
-            let (rows, freed) = delete_returning(
+        while usage.bytes > self.limits.max_total_bytes {
+            let deleted = usage.delete(
                 &tx,
-                "DELETE FROM captures WHERE id = (SELECT MIN(id) FROM captures) RETURNING length(body)",
+                "DELETE FROM captures WHERE id = (SELECT MIN(id) FROM captures) RETURNING bin, length(body)",
                 [],
             )?;
-            if rows == 0 {
+            if deleted == 0 {
                 break;
             }
-            total = total.saturating_sub(freed);
         }
         tx.commit()?;
-        self.total = total;
+        self.usage = usage;
         Ok(())
     }
-}
-
-/// Runs a `DELETE … RETURNING length(body)`: the rows deleted and the bytes they freed.
-fn delete_returning(
-    tx: &rusqlite::Transaction<'_>,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> rusqlite::Result<(usize, u64)> {
-    let mut stmt = tx.prepare_cached(sql)?;
-    let mut rows = stmt.query(params)?;
-    let (mut n, mut freed) = (0, 0u64);
-    while let Some(row) = rows.next()? {
-        freed += row.get::<_, i64>(0)? as u64;
-        n += 1;
-    }
-    Ok((n, freed))
 }
 
 /// Per-bin counts.
