@@ -524,7 +524,10 @@ fn write_loop(
     last_write: &AtomicI64,
     path: &Path,
 ) {
-    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(error = %e, "audit log writer cannot start");
@@ -532,51 +535,79 @@ fn write_loop(
         }
     };
     let mut batch = Vec::with_capacity(BATCH);
+    // Attempts, cursors and the like wait here until there are many, or they are old enough:
+    // nothing waits for them, and each commit rewrites the index pages it touches.
+    let mut pending: Vec<Record> = Vec::with_capacity(BULK_BATCH);
+    let mut pending_since = std::time::Instant::now();
     loop {
-        // Wait for anything, events first.
+        let deadline = (!pending.is_empty()).then(|| pending_since + BULK_DELAY);
+        // Wait for anything, events first; or for the pending records' deadline.
         let first = runtime.block_on(async {
+            let due =
+                tokio::time::sleep_until(deadline.unwrap_or_else(std::time::Instant::now).into());
             tokio::select! {
                 biased;
-                Some(r) = events.recv() => Some((true, r)),
-                Some(r) = bulk.recv() => Some((false, r)),
-                else => None,
+                Some(r) = events.recv() => Wake::Event(r),
+                Some(r) = bulk.recv() => Wake::Bulk(r),
+                _ = due, if deadline.is_some() => Wake::Due,
+                else => Wake::Closed,
             }
         });
-        let Some((is_event, first)) = first else {
-            break;
-        };
-        // Events (what deliveries wait for) are committed on their own, ahead of the
-        // attempts and cursors that may have piled up behind them.
-        let mut first_bulk = None;
-        if is_event {
-            batch.push(first);
-        } else {
-            first_bulk = Some(first);
-        }
-        while batch.len() < BATCH {
-            match events.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
+        match first {
+            // Events (what deliveries wait for) are committed on their own, at once.
+            Wake::Event(first) => {
+                batch.push(first);
+                while batch.len() < BATCH {
+                    match events.try_recv() {
+                        Ok(r) => batch.push(r),
+                        Err(_) => break,
+                    }
+                }
+                commit(&mut conn, &batch, &durable, path);
+                batch.clear();
+            }
+            Wake::Bulk(first) => {
+                if pending.is_empty() {
+                    pending_since = std::time::Instant::now();
+                }
+                pending.push(first);
+                while pending.len() < BULK_BATCH {
+                    match bulk.try_recv() {
+                        Ok(r) => pending.push(r),
+                        Err(_) => break,
+                    }
+                }
+            }
+            Wake::Due => {}
+            Wake::Closed => {
+                if !pending.is_empty() {
+                    commit(&mut conn, &pending, &durable, path);
+                }
+                break;
             }
         }
-        if !batch.is_empty() {
-            commit(&mut conn, &batch, &durable, path);
-            batch.clear();
-        }
-        batch.extend(first_bulk);
-        while batch.len() < BATCH && events.is_empty() {
-            match bulk.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
-            }
-        }
-        if !batch.is_empty() {
-            commit(&mut conn, &batch, &durable, path);
-            batch.clear();
+        if pending.len() >= BULK_BATCH
+            || (!pending.is_empty() && pending_since.elapsed() >= BULK_DELAY)
+        {
+            commit(&mut conn, &pending, &durable, path);
+            pending.clear();
         }
         last_write.store(bluehook_core::now_ms() as i64, Ordering::Relaxed);
     }
 }
+
+/// What woke the writer.
+enum Wake {
+    Event(Record),
+    Bulk(Record),
+    Due,
+    Closed,
+}
+
+/// Bulk records per commit at most.
+const BULK_BATCH: usize = 4096;
+/// How long bulk records may wait for more.
+const BULK_DELAY: Duration = Duration::from_millis(25);
 
 /// Writes one batch, retrying until it is in; then moves the durability watermark.
 fn commit(conn: &mut Connection, batch: &[Record], durable: &watch::Sender<i64>, path: &Path) {
