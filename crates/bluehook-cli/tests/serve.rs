@@ -298,3 +298,59 @@ async fn simulate_without_redis_asks_the_running_service() {
         event_ids(&receiver)
     );
 }
+
+/// Clears the immutable flag of a file when dropped (so the temp dir can be removed).
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    /// `chattr +i` (root on ext4 and the like); None where the flag cannot be set.
+    fn set(path: &std::path::Path) -> Option<Immutable> {
+        let ok = Command::new("chattr")
+            .arg("+i")
+            .arg(path)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Immutable(path.to_owned()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_database_is_a_clear_error() {
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("bluehook.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.execute_batch("CREATE TABLE t (x)").unwrap();
+    }
+    // Root ignores file modes; the immutable flag binds root too.
+    let Some(_flag) = Immutable::set(&db) else {
+        eprintln!(
+            "skipped: chattr +i is not available here (needs root on a filesystem with the flag)"
+        );
+        return;
+    };
+    assert!(
+        std::fs::OpenOptions::new().write(true).open(&db).is_err(),
+        "the file is really read-only"
+    );
+    let mut child = serve(
+        &[
+            ("SHARED_SECRET", SECRET.into()),
+            ("SERVER_PORT", free_port().to_string()),
+        ],
+        data.path(),
+    );
+    let (status, stderr) = exit_and_stderr(&mut child).await;
+    assert!(!status.success());
+    assert!(stderr.contains("bluehook.sqlite3"), "{stderr}");
+    assert!(stderr.contains("is read-only"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

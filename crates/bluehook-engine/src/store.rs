@@ -22,6 +22,12 @@ pub enum StoreError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// The database can be read but not written (file mode, immutable flag, read-only mount).
+    #[error("database {path} is read-only: Bluehook must write it (check its permissions and the data directory's)")]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+    },
     /// A stored row does not decode.
     #[error("database {path}: stored {what} does not decode: {source}")]
     Decode {
@@ -200,6 +206,16 @@ impl Store {
             source,
         };
         let conn = open_connection(path, std::time::Duration::from_secs(5))?;
+        // SQLite falls back to read-only when it may not write the file; a relay that cannot
+        // record hooks or deliveries must not start.
+        if conn
+            .is_readonly(rusqlite::DatabaseName::Main)
+            .map_err(err)?
+        {
+            return Err(StoreError::ReadOnly {
+                path: path.to_owned(),
+            });
+        }
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(err)?;
