@@ -60,6 +60,9 @@ pub enum AttemptError {
 struct Prepared {
     target: Result<http::Target, HttpError>,
     headers: Result<HeaderMap, HttpError>,
+    /// The request headers as the audit log shows them, when every attempt sends the same
+    /// ones (no signature headers).
+    headers_json: Option<String>,
 }
 
 /// The task that sends one hook's callbacks.
@@ -97,9 +100,15 @@ impl Worker {
         // Parsed once per hook; an unusable URL or header fails every attempt, as it would
         // in bbb-webhooks, so the hook is retried and then removed.
         let cancel = self.cancel.clone();
+        let headers = self.base_headers();
+        let headers_json = match (&headers, &self.hook.signing_secret, &self.audit) {
+            (Ok(h), None, Some(_)) => Some(self.shown_headers(h)),
+            _ => None,
+        };
         let prepared = Prepared {
             target: http::Target::parse(&self.hook.callback_url),
-            headers: self.base_headers(),
+            headers,
+            headers_json,
         };
         let hook_id: Arc<str> = Arc::from(self.hook.id.as_str());
         let server: Arc<str> = Arc::from(self.server.name.as_str());
@@ -212,6 +221,7 @@ impl Worker {
             };
             if let Some(audit) = &self.audit {
                 let row = self.attempt_row(
+                    prepared,
                     server,
                     hook_id,
                     delivery.seq,
@@ -337,6 +347,7 @@ impl Worker {
     #[allow(clippy::too_many_arguments)]
     fn attempt_row(
         &self,
+        prepared: &Prepared,
         server: &Arc<str>,
         hook_id: &Arc<str>,
         event: i64,
@@ -352,23 +363,11 @@ impl Worker {
             ),
             None => self.hook.callback_url.clone(),
         };
-        let secret_names: Vec<String> = self
-            .hook
-            .headers
-            .iter()
-            .map(|(n, _)| n.to_ascii_lowercase())
-            .collect();
-        let request_headers = tried
-            .headers
-            .as_ref()
-            .map(|h| {
-                headers_json(h, |name| {
-                    name == "authorization"
-                        || name == "cookie"
-                        || secret_names.iter().any(|s| s == name)
-                })
-            })
-            .unwrap_or_else(|| "{}".into());
+        let request_headers = match (&prepared.headers_json, &tried.headers) {
+            (Some(cached), _) => cached.clone(),
+            (None, Some(h)) => self.shown_headers(h),
+            (None, None) => "{}".into(),
+        };
         let (error_class, error) = match &tried.outcome {
             Ok(_) => (None, None),
             Err(e) => (Some(error_class(e)), Some(e.to_string())),
@@ -402,6 +401,20 @@ impl Worker {
     }
 
     /// The headers of every callback of this hook, in bbb-webhooks' order.
+    /// Request headers as JSON for the audit log, with the authorization header and the hook's
+    /// own headers (API keys…) hidden.
+    fn shown_headers(&self, headers: &HeaderMap) -> String {
+        headers_json(headers, |name| {
+            name == "authorization"
+                || name == "cookie"
+                || self
+                    .hook
+                    .headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        })
+    }
+
     fn base_headers(&self) -> Result<HeaderMap, HttpError> {
         let mut h = HeaderMap::with_capacity(6 + self.hook.headers.len());
         h.insert(ACCEPT, HeaderValue::from_static("*/*"));
