@@ -381,10 +381,8 @@ async fn limits_bound_what_is_kept() {
 async fn a_long_delay_is_a_timeout_for_the_relay_and_does_not_hold_shutdown() {
     let redis = RedisServer::start();
     let data = tempfile::tempdir().unwrap();
-    let mut cfg = config(&redis, data.path());
-    cfg.catcher.port = bluehook_testkit::free_port();
+    let (mut cfg, catcher) = with_catcher(config(&redis, data.path()));
     cfg.delivery.request_timeout_ms = 300;
-    let catcher = format!("http://127.0.0.1:{}", cfg.catcher.port);
     let engine = start(cfg, &redis).await;
     put_bin(
         &engine,
@@ -427,9 +425,7 @@ async fn a_long_delay_is_a_timeout_for_the_relay_and_does_not_hold_shutdown() {
 async fn verdicts_on_real_callbacks_right_and_wrong() {
     let redis = RedisServer::start();
     let data = tempfile::tempdir().unwrap();
-    let mut cfg = config(&redis, data.path());
-    cfg.catcher.port = bluehook_testkit::free_port();
-    let catcher = format!("http://127.0.0.1:{}", cfg.catcher.port);
+    let (mut cfg, catcher) = with_catcher(config(&redis, data.path()));
     let signed = PermanentHook {
         url: format!("{catcher}/signed"),
         get_raw: false,
@@ -572,9 +568,7 @@ async fn verdicts_on_real_callbacks_right_and_wrong() {
 async fn a_scripted_failure_sequence_shows_as_retries() {
     let redis = RedisServer::start();
     let data = tempfile::tempdir().unwrap();
-    let mut cfg = config(&redis, data.path());
-    cfg.catcher.port = bluehook_testkit::free_port();
-    let catcher = format!("http://127.0.0.1:{}", cfg.catcher.port);
+    let (cfg, catcher) = with_catcher(config(&redis, data.path()));
     let engine = start(cfg, &redis).await;
     let r = put_bin(
         &engine,
@@ -747,10 +741,8 @@ async fn bins_and_captures_survive_a_restart() {
 async fn bearer_mode_callbacks_are_judged_and_masked() {
     let redis = RedisServer::start();
     let data = tempfile::tempdir().unwrap();
-    let mut cfg = config(&redis, data.path());
+    let (mut cfg, catcher) = with_catcher(config(&redis, data.path()));
     cfg.servers[0].bearer_auth = true;
-    cfg.catcher.port = bluehook_testkit::free_port();
-    let catcher = format!("http://127.0.0.1:{}", cfg.catcher.port);
     let engine = start(cfg, &redis).await;
     create_hook(&engine, &format!("{catcher}/bearer"), "").await;
     redis.publish(AKKA, &raw::meeting_created(MEETING, "ext-1"));

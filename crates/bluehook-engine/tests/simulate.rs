@@ -88,10 +88,9 @@ fn check_meeting(ids: &[String], users: usize, events: u64) {
 async fn a_meeting_without_redis_flows_through_the_relay_to_a_catcher_bin() {
     let redis = RedisServer::start();
     let data = tempfile::tempdir().unwrap();
-    let mut cfg = config(&redis, data.path());
+    let (mut cfg, bin) = with_catcher(config(&redis, data.path()));
     cfg.servers[0].redis_url = Secret::default();
-    cfg.catcher.port = bluehook_testkit::free_port();
-    let bin = format!("http://127.0.0.1:{}/sim", cfg.catcher.port);
+    let bin = format!("{bin}/sim");
     let engine = Engine::start(cfg).await.unwrap();
     create_hook(&engine, &bin, "").await;
 
@@ -130,9 +129,8 @@ async fn a_meeting_without_redis_flows_through_the_relay_to_a_catcher_bin() {
 async fn a_meeting_published_on_redis_and_started_through_the_admin_api() {
     let redis = RedisServer::start();
     let data = tempfile::tempdir().unwrap();
-    let mut cfg = config(&redis, data.path());
-    cfg.catcher.port = bluehook_testkit::free_port();
-    let bin = format!("http://127.0.0.1:{}/sim", cfg.catcher.port);
+    let (cfg, bin) = with_catcher(config(&redis, data.path()));
+    let bin = format!("{bin}/sim");
     let engine = start(cfg, &redis).await;
     create_hook(&engine, &bin, "").await;
     let simulate = |body: Value| {

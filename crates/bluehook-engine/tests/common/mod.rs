@@ -35,6 +35,13 @@ pub fn config(redis: &RedisServer, data: &Path) -> Config {
     c
 }
 
+/// `cfg` with the catcher on a known free port, and the catcher's base URL.
+pub fn with_catcher(mut cfg: Config) -> (Config, String) {
+    cfg.catcher.port = bluehook_testkit::free_port();
+    let url = format!("http://127.0.0.1:{}", cfg.catcher.port);
+    (cfg, url)
+}
+
 /// Starts the engine and waits until it is subscribed to Redis.
 pub async fn start(config: Config, redis: &RedisServer) -> Engine {
     let engine = Engine::start(config).await.expect("engine starts");
