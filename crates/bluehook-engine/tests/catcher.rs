@@ -760,3 +760,32 @@ async fn bearer_mode_callbacks_are_judged_and_masked() {
     assert!(!c[0].to_string().contains(SECRET));
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn concurrent_first_requests_make_one_bin_and_keep_every_capture() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let engine = start(config(&redis, data.path()), &redis).await;
+    let http = reqwest::Client::new();
+    let sends: Vec<_> = (0..20)
+        .map(|i| {
+            http.post(catcher_url(&engine, "/burst"))
+                .body(format!("{i}"))
+                .send()
+        })
+        .collect();
+    for r in futures_util::future::join_all(sends).await {
+        assert_eq!(r.unwrap().status(), 200);
+    }
+    let bins = admin_get(&engine, "/api/v1/bins").await;
+    assert_eq!(bins.as_array().unwrap().len(), 1);
+    assert_eq!(bins[0]["captures"], 20);
+    let mut bodies: Vec<String> = captures(&engine, "burst")
+        .await
+        .iter()
+        .map(|c| c["decoded"]["text"].as_str().unwrap().to_owned())
+        .collect();
+    bodies.sort_by_key(|b| b.parse::<u32>().unwrap());
+    assert_eq!(bodies, (0..20).map(|i| i.to_string()).collect::<Vec<_>>());
+    engine.shutdown().await;
+}
