@@ -132,14 +132,16 @@ async fn kill_9_mid_burst_loses_nothing_and_keeps_order() {
         &missing[..missing.len().min(10)],
         &out_of_order[..out_of_order.len().min(10)]
     );
-    // ... and each process delivered in order (a repeat can only be the last one sent before the kill).
+    // ... and each process delivered in order. A hook's progress is committed up to 25 ms
+    // after its deliveries (with their attempt rows), so a repeat can only be one of the
+    // deliveries of the last 25 ms before the kill — a few dozen at most at this hook's pace.
     let after: Vec<usize> = got[before..].iter().map(number).collect();
     assert!(
         after.windows(2).all(|w| w[0] < w[1]),
         "the restarted relay delivers in order"
     );
     let duplicates = got.len() - N;
-    assert!(duplicates <= 2, "{duplicates} repeated deliveries");
+    assert!(duplicates <= 60, "{duplicates} repeated deliveries");
 
     // The audit log holds a delivered attempt for every event.
     let db = rusqlite::Connection::open(data.path().join("bluehook.sqlite3")).unwrap();
