@@ -143,7 +143,13 @@ fn dev_config() -> Result<PathBuf> {
          name = \"default\"\n\
          domain = \"localhost\"\n\
          secret = \"{secret}\"\n\
-         redis_url = \"redis://127.0.0.1:6379\"\n",
+         redis_url = \"redis://127.0.0.1:6379\"\n\n\
+         # Every event also goes to the built-in catcher's bin `dev`: try\n\
+         # `target/release/bluehook simulate --config .dev/bluehook.toml`, then look at\n\
+         # http://127.0.0.1:3006/api/v1/bins/dev/captures (token in .dev/data/admin-token).\n\
+         [[servers.permanent_hooks]]\n\
+         url = \"http://127.0.0.1:3007/dev\"\n\
+         name = \"catcher\"\n",
         data = dir.join("data").display()
     );
     std::fs::write(&path, text)?;
