@@ -103,12 +103,14 @@ fn form(body: &[u8]) -> Decoded {
         Ok(v) => (Some(v), None),
         Err(e) => (None, Some(e.to_string())),
     };
+    let domain = field("domain").cloned();
+    let timestamp = field("timestamp").and_then(|t| t.parse().ok());
     Decoded::Bbb {
-        domain: field("domain").cloned(),
-        timestamp: field("timestamp").and_then(|t| t.parse().ok()),
+        domain,
+        timestamp,
         events,
         event_error,
-        fields: fields.clone(),
+        fields,
     }
 }
 

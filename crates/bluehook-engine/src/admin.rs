@@ -79,14 +79,7 @@ pub fn token(configured: &str, data_dir: &Path) -> Result<String, StoreError> {
         Err(e) => return Err(io(e)),
     }
     let token = format!("bh_{}", uuid::Uuid::new_v4().simple());
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&path).map_err(io)?;
+    let mut file = crate::store::open_private(&path, true).map_err(io)?;
     std::io::Write::write_all(&mut file, token.as_bytes()).map_err(io)?;
     Ok(token)
 }

@@ -83,10 +83,7 @@ pub struct Capture {
 impl Capture {
     /// A header's value (first of that name, any case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        bluehook_core::verify::header(&self.headers, name)
     }
 }
 
@@ -248,15 +245,7 @@ impl CaptureStore {
 
 /// Creates `path` readable and writable by its owner only, if it does not exist yet.
 fn owner_only(path: &Path) -> Result<(), StoreError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
-        .open(path)
+    crate::store::open_private(path, false)
         .map(drop)
         .map_err(|source| StoreError::Dir {
             path: path.to_owned(),

@@ -100,6 +100,9 @@ pub struct Inspected {
     pub verdicts: Vec<Verdict>,
 }
 
+/// Secret values shorter than this are not searched for in headers.
+const MIN_MASKED_SECRET: usize = 6;
+
 /// Headers whose values are credentials.
 const CREDENTIAL_HEADERS: [&str; 4] = [
     "authorization",
@@ -182,8 +185,6 @@ impl Catcher {
         let (live, _) = broadcast::channel(1024);
         let mut secrets = context.secrets;
         secrets.extend(context.servers.iter().map(|(_, s)| s.clone()));
-        // Short values would mask ordinary text; real secrets are longer.
-        secrets.retain(|s| s.expose().len() >= 6);
         Ok((
             Arc::new(Catcher {
                 in_flight: Arc::new(Semaphore::new(config.max_concurrent)),
@@ -306,9 +307,18 @@ impl Catcher {
         Ok(())
     }
 
-    /// Decodes a capture, checks it against its bin's settings and masks its credentials.
+    /// Decodes captures, checks each against its bin's settings and masks their credentials.
     /// `listing`: leave large bodies undecoded. CPU-bound: call from a blocking thread.
-    pub fn inspect(&self, mut capture: Capture, listing: bool) -> Inspected {
+    pub fn inspect(&self, captures: Vec<Capture>, listing: bool) -> Vec<Inspected> {
+        let hook_urls = (self.hook_urls)();
+        let hook_urls: Vec<&str> = hook_urls.iter().map(String::as_str).collect();
+        captures
+            .into_iter()
+            .map(|c| self.inspect_one(c, listing, &hook_urls))
+            .collect()
+    }
+
+    fn inspect_one(&self, mut capture: Capture, listing: bool, hook_urls: &[&str]) -> Inspected {
         let config = self
             .bins()
             .get(&capture.bin)
@@ -317,7 +327,6 @@ impl Catcher {
         let decoded = (!listing || capture.body.len() <= LIST_DECODE_LIMIT)
             .then(|| decode(capture.header("content-type"), &capture.body));
         let checks = &config.checks;
-        let hook_urls = (self.hook_urls)();
         let verdicts = verify::verdicts(
             &verify::Request {
                 target: &capture.target,
@@ -342,7 +351,7 @@ impl Catcher {
                     })
                     .collect(),
                 callback_url: checks.callback_url.as_deref(),
-                registered_urls: hook_urls.iter().map(String::as_str).collect(),
+                registered_urls: hook_urls.to_vec(),
                 signing_secret: checks.signing_secret.as_ref().map(|s| s.expose()),
                 hmac_sha1: checks
                     .hmac_sha1
@@ -365,7 +374,8 @@ impl Catcher {
             .iter()
             .chain(bin_secrets.into_iter().flatten())
             .map(Secret::expose)
-            .filter(|s| s.len() >= 6)
+            // Short values would mask ordinary text; real secrets are longer.
+            .filter(|s| s.len() >= MIN_MASKED_SECRET)
             .collect();
         for (name, value) in &mut capture.headers {
             let lower = name.to_ascii_lowercase();
@@ -565,16 +575,7 @@ async fn catch(
             .path_and_query()
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| path.to_owned()),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers: crate::http::header_pairs(&parts.headers),
         body: read.bytes,
         body_size: declared.filter(|d| *d >= read.seen).unwrap_or(read.seen),
         complete: read.complete,

@@ -188,7 +188,7 @@ async fn captures(
         let next = (rows.len() == limit as usize)
             .then(|| rows.last().map(|r| r.id))
             .flatten();
-        let items: Vec<_> = rows.into_iter().map(|r| c.inspect(r, true)).collect();
+        let items = c.inspect(rows, true);
         Ok((items, next))
     })
     .await?;
@@ -209,7 +209,8 @@ fn no_capture() -> ApiError {
 async fn capture(State(state): State<Arc<AdminState>>, UrlPath(id): UrlPath<i64>) -> Answer {
     let c = catcher(&state)?;
     let inspected = read(&c, move |c, r| {
-        Ok(r.capture(id)?.map(|capture| c.inspect(capture, false)))
+        Ok(r.capture(id)?
+            .and_then(|capture| c.inspect(vec![capture], false).pop()))
     })
     .await?
     .ok_or_else(no_capture)?;

@@ -87,16 +87,7 @@ pub async fn forward(capture: &Capture, url: &str, keep_query: bool) -> Forwarde
     match answer {
         Ok(a) => {
             out.status = Some(a.status.as_u16());
-            out.headers = a
-                .headers
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
+            out.headers = crate::http::header_pairs(&a.headers);
             out.body = String::from_utf8_lossy(&a.body).into_owned();
         }
         Err(e) => out.error = Some(e.to_string()),

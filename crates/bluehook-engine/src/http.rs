@@ -488,6 +488,19 @@ impl Client {
     }
 }
 
+/// Headers as (name, value) text pairs, in order (values lossy where they are not UTF-8).
+pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// A header for a callback, checked.
 pub fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), HttpError> {
     let n = HeaderName::from_bytes(name.as_bytes())

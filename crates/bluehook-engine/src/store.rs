@@ -153,6 +153,19 @@ pub fn open_connection(path: &Path, busy: std::time::Duration) -> Result<Connect
     Ok(conn)
 }
 
+/// Opens `path` for writing (emptied when `truncate`), creating it readable and writable by its
+/// owner only: for files that hold secrets.
+pub fn open_private(path: &Path, truncate: bool) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(truncate);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
 /// An event read back from the log for redelivery.
 #[derive(Debug, Clone)]
 pub struct PendingEvent {
