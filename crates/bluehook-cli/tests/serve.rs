@@ -175,17 +175,24 @@ async fn a_missing_secret_is_a_clear_error() {
 async fn a_corrupt_database_is_a_clear_error() {
     let data = tempfile::tempdir().unwrap();
     std::fs::write(data.path().join("bluehook.sqlite3"), vec![b'x'; 4096]).unwrap();
+    refused_start(data.path()).await;
+}
+
+/// Starts `bluehook serve` on `data`, which must stop it: it exits with an error that names the
+/// database, without a panic. Its stderr.
+async fn refused_start(data: &std::path::Path) -> String {
     let mut child = serve(
         &[
             ("SHARED_SECRET", SECRET.into()),
             ("SERVER_PORT", free_port().to_string()),
         ],
-        data.path(),
+        data,
     );
     let (status, stderr) = exit_and_stderr(&mut child).await;
     assert!(!status.success());
     assert!(stderr.contains("bluehook.sqlite3"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
 }
 
 /// Runs `bluehook simulate` with `env` and `args`; its stdout.
@@ -341,16 +348,6 @@ async fn a_read_only_database_is_a_clear_error() {
         std::fs::OpenOptions::new().write(true).open(&db).is_err(),
         "the file is really read-only"
     );
-    let mut child = serve(
-        &[
-            ("SHARED_SECRET", SECRET.into()),
-            ("SERVER_PORT", free_port().to_string()),
-        ],
-        data.path(),
-    );
-    let (status, stderr) = exit_and_stderr(&mut child).await;
-    assert!(!status.success());
-    assert!(stderr.contains("bluehook.sqlite3"), "{stderr}");
+    let stderr = refused_start(data.path()).await;
     assert!(stderr.contains("is read-only"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -5,9 +5,8 @@
 mod common;
 
 use bluehook_core::config::{PermanentHook, Secret};
-use bluehook_testkit::{wait_until, Receiver, RedisServer, Reply};
+use bluehook_testkit::{poll_until, wait_until, Receiver, RedisServer, Reply};
 use common::*;
-use std::time::Duration;
 
 #[tokio::test]
 async fn events_and_attempts_are_recorded_and_queryable() {
@@ -43,10 +42,14 @@ async fn events_and_attempts_are_recorded_and_queryable() {
     // the writer commits in the background: poll the API until the last attempt shows
     let attempts_path = format!("/api/v1/attempts?hook={hook}&limit=1000");
     assert!(
-        wait_until_async(WAIT, || async {
-            let page = admin_get(&engine, &attempts_path).await;
-            page["items"].as_array().map_or(0, |a| a.len()) == 8
-        })
+        poll_until(
+            WAIT,
+            || async {
+                let page = admin_get(&engine, &attempts_path).await;
+                page["items"].as_array().map_or(0, |a| a.len()) == 8
+            },
+            |ok| *ok
+        )
         .await
     );
     let page = admin_get(&engine, &attempts_path).await;
@@ -76,13 +79,17 @@ async fn events_and_attempts_are_recorded_and_queryable() {
     let by_type = admin_get(&engine, "/api/v1/events?type=user-joined").await;
     assert_eq!(by_type["items"][0]["user_external"], "teacher-42");
     assert!(
-        wait_until_async(WAIT, || async {
-            // only the join has a presenter flag; it and the five chat messages name teacher-42
-            let joined = admin_get(&engine, "/api/v1/events?text=presenter").await;
-            let teacher = admin_get(&engine, "/api/v1/events?text=teacher-42").await;
-            joined["items"].as_array().map_or(0, |a| a.len()) == 1
-                && teacher["items"].as_array().map_or(0, |a| a.len()) == 6
-        })
+        poll_until(
+            WAIT,
+            || async {
+                // only the join has a presenter flag; it and the five chat messages name teacher-42
+                let joined = admin_get(&engine, "/api/v1/events?text=presenter").await;
+                let teacher = admin_get(&engine, "/api/v1/events?text=teacher-42").await;
+                joined["items"].as_array().map_or(0, |a| a.len()) == 1
+                    && teacher["items"].as_array().map_or(0, |a| a.len()) == 6
+            },
+            |ok| *ok
+        )
         .await,
         "full-text search finds the join and the chat messages"
     );
@@ -182,23 +189,6 @@ async fn events_and_attempts_are_recorded_and_queryable() {
         "a hook header value leaked"
     );
     engine.shutdown().await;
-}
-
-async fn wait_until_async<F, Fut>(timeout: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        if check().await {
-            return true;
-        }
-        if std::time::Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test]
@@ -307,11 +297,15 @@ async fn pending_deliveries_survive_a_restart() {
     redis.restart();
     assert!(wait_until(WAIT, || redis.subscribers(AKKA) >= 1).await);
     assert!(
-        wait_until_async(WAIT, || async {
-            let gaps = admin_get(&engine, "/api/v1/gaps").await;
-            gaps.as_array()
-                .is_some_and(|g| g.iter().any(|x| !x["ended_at"].is_null()))
-        })
+        poll_until(
+            WAIT,
+            || async {
+                let gaps = admin_get(&engine, "/api/v1/gaps").await;
+                gaps.as_array()
+                    .is_some_and(|g| g.iter().any(|x| !x["ended_at"].is_null()))
+            },
+            |ok| *ok
+        )
         .await,
         "the outage is in the log with its end"
     );

@@ -395,15 +395,7 @@ async fn a_long_delay_is_a_timeout_for_the_relay_and_does_not_hold_shutdown() {
     let c = wait_captures(&engine, "slow", |c| c.len() >= 2).await;
     assert_eq!(c.len(), 2);
     assert_eq!(c[0]["delay_ms"], 600000);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let attempts = loop {
-        let page = admin_get(&engine, &format!("/api/v1/attempts?hook={hook}")).await;
-        let items = page["items"].as_array().cloned().unwrap_or_default();
-        if items.len() >= 2 || tokio::time::Instant::now() > deadline {
-            break items;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+    let attempts = wait_attempts(&engine, &hook, 2).await;
     let first = attempts.iter().find(|a| a["attempt"] == 1).unwrap();
     assert_eq!(first["error_class"], "timeout", "{first}");
     let second = attempts.iter().find(|a| a["attempt"] == 2).unwrap();
@@ -593,16 +585,7 @@ async fn a_scripted_failure_sequence_shows_as_retries() {
     let events: Vec<&Value> = c.iter().map(|c| &c["decoded"]["events"]).collect();
     assert!(events.iter().all(|e| *e == events[0]));
     // The relay's attempts say the same.
-    let mut attempts = Vec::new();
-    let until = tokio::time::Instant::now() + WAIT;
-    while tokio::time::Instant::now() < until {
-        let page = admin_get(&engine, &format!("/api/v1/attempts?hook={hook}&limit=50")).await;
-        attempts = page["items"].as_array().cloned().unwrap_or_default();
-        if attempts.len() >= 4 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let attempts = wait_attempts(&engine, &hook, 4).await;
     let mut seen: Vec<(u64, u64, String)> = attempts
         .iter()
         .map(|a| {

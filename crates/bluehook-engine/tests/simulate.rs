@@ -9,7 +9,7 @@ use bluehook_core::translate::OUTPUT_EVENTS;
 use bluehook_engine::simulator::Request;
 use bluehook_engine::stats::StatsSnapshot;
 use bluehook_engine::Engine;
-use bluehook_testkit::{wait_until, RedisServer};
+use bluehook_testkit::{poll_until, wait_until, RedisServer};
 use common::*;
 use serde_json::{json, Value};
 
@@ -39,14 +39,13 @@ fn verdict_ok(capture: &Value) -> Option<bool> {
 /// Waits until the bin has the meeting's last event; returns the event ids it holds and the
 /// server's counters from then.
 async fn wait_all(engine: &Engine, bin: &str, last: &str) -> (Vec<String>, StatsSnapshot) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let ids = bin_event_ids(engine, bin).await;
-        if ids.last().map(String::as_str) == Some(last) || tokio::time::Instant::now() > deadline {
-            return (ids, engine.stats("default").unwrap());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    let ids = poll_until(
+        WAIT,
+        || bin_event_ids(engine, bin),
+        |ids| ids.last().map(String::as_str) == Some(last),
+    )
+    .await;
+    (ids, engine.stats("default").unwrap())
 }
 
 fn check_meeting(ids: &[String], users: usize, events: u64) {
@@ -191,11 +190,13 @@ async fn a_simulation_can_be_stopped() {
         .unwrap();
     assert_eq!(r.status(), 204);
     // Stopped: it leaves the list, having sent only the start of the meeting.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while admin_get(&engine, "/api/v1/simulate").await != json!([]) {
-        assert!(tokio::time::Instant::now() < deadline, "still running");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let running = poll_until(
+        WAIT,
+        || admin_get(&engine, "/api/v1/simulate"),
+        |r| *r == json!([]),
+    )
+    .await;
+    assert_eq!(running, json!([]), "still running");
     let sent = engine.stats("default").unwrap().received;
     assert!(sent < started["messages"].as_u64().unwrap(), "{sent}");
     let r = admin(&engine, reqwest::Method::DELETE, &path)

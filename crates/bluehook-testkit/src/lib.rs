@@ -33,6 +33,23 @@ pub async fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> b
     }
 }
 
+/// Runs `fetch` every 20 ms until `done` holds of its result or `timeout` passes; returns the
+/// last result. For checks that need an `.await`, such as an API call.
+pub async fn poll_until<T, F, Fut>(timeout: Duration, mut fetch: F, done: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        let got = fetch().await;
+        if done(&got) || Instant::now() >= deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A free TCP port on 127.0.0.1 (bound and released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

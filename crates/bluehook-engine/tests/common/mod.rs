@@ -6,7 +6,7 @@
 use bluehook_core::checksum::Algorithm;
 use bluehook_core::config::{Config, Secret};
 use bluehook_engine::Engine;
-use bluehook_testkit::{api_url, enc, get, wait_until, RedisServer};
+use bluehook_testkit::{api_url, enc, get, poll_until, wait_until, RedisServer};
 use std::path::Path;
 use std::time::Duration;
 
@@ -173,12 +173,18 @@ pub async fn wait_captures(
     bin: &str,
     done: impl Fn(&[serde_json::Value]) -> bool,
 ) -> Vec<serde_json::Value> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let got = captures(engine, bin).await;
-        if done(&got) || tokio::time::Instant::now() > deadline {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    poll_until(WAIT, || captures(engine, bin), |c| done(c)).await
+}
+
+/// Polls until `hook` has at least `n` attempts in the audit log (or the deadline passes);
+/// returns them, newest first.
+pub async fn wait_attempts(engine: &Engine, hook: &str, n: usize) -> Vec<serde_json::Value> {
+    let path = format!("/api/v1/attempts?hook={hook}&limit=50");
+    let page = poll_until(
+        WAIT,
+        || admin_get(engine, &path),
+        |p| p["items"].as_array().map_or(0, Vec::len) >= n,
+    )
+    .await;
+    page["items"].as_array().cloned().unwrap_or_default()
 }
