@@ -317,6 +317,13 @@ async fn catcher_runs(
     )
     .await?;
     let mut rows = Vec::new();
+    // The loopback ceiling of this run: the same wrk against the plain receiver.
+    let receiver = start_receiver(Arc::new(Counts::default())).await?;
+    let ceiling = tokio::task::spawn_blocking(move || wrk_ceiling(receiver, 1)).await??;
+    rows.push((
+        "loopback ceiling, `wrk -c1` to the plain receiver, 5 s".into(),
+        format!("{ceiling:.0} req/s"),
+    ));
     for c in [1, 10] {
         let url = format!("http://127.0.0.1:{catcher}/wrk{c}");
         let rate = tokio::task::spawn_blocking(move || wrk(&url, c)).await??;
