@@ -1,10 +1,12 @@
 //! The audit log's writer: one thread, batched transactions, and the durability watermark that
 //! delivery waits on.
 //!
-//! The relay and the hook workers never touch SQLite: they send [`Record`]s down a bounded
-//! channel and go on. The writer thread takes everything waiting (up to a batch), writes it in
-//! one transaction with cached statements, commits, and then publishes the highest committed
-//! event id on a `watch` channel. A worker starts a delivery only once its event is committed
+//! The relay and the hook workers never touch SQLite: they queue [`Record`]s and go on. Raw
+//! messages and events go down a channel that the writer drains at once: it writes everything
+//! waiting (up to a batch) in one transaction with cached statements, commits, and then
+//! publishes the highest committed event id on a `watch` channel. Attempts, cursors and the
+//! like (nothing waits for them) go into a [`BatchQueue`] that the writer takes every 25 ms or
+//! 4,096 records, and writes in slices, committing any waiting events with each slice. A worker starts a delivery only once its event is committed
 //! (`wait_durable`), so every delivery is on disk before its first attempt and survives a
 //! crash: after a restart each hook resumes after its cursor (the last event it finished).
 //! Ids are handed out in memory (atomics seeded from the database), so rows can reference each
@@ -18,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
 
+use crate::batch_queue::{BatchQueue, Ready};
 use crate::store::StoreError;
 
 /// A raw message as received.
@@ -84,11 +87,11 @@ pub struct AttemptRow {
     /// URL called (with its checksum parameter).
     pub url: String,
     /// Request headers as JSON, secrets redacted.
-    pub request_headers: String,
+    pub request_headers: Arc<str>,
     /// Final status, if an answer came.
     pub status: Option<u16>,
     /// Response headers as JSON.
-    pub response_headers: Option<String>,
+    pub response_headers: Option<Arc<str>>,
     /// First 4 KiB of the response body.
     pub response_body: Option<String>,
     /// How long it took, µs.
@@ -110,7 +113,8 @@ pub enum Record {
     Event(EventRow),
     /// A delivery attempt.
     Attempt(Box<AttemptRow>),
-    /// A hook finished every event up to `through`.
+    /// A hook finished every event up to `through` (a delivered attempt also moves its
+    /// hook's cursor to its event).
     Cursor {
         /// Server name.
         server: Arc<str>,
@@ -174,7 +178,7 @@ pub struct AuditLog {
     /// Raw messages and events: what deliveries wait for.
     events_tx: mpsc::Sender<Record>,
     /// Attempts, cursors, hook changes, gaps.
-    bulk_tx: mpsc::Sender<Record>,
+    bulk: Arc<BatchQueue<Record>>,
     durable: watch::Receiver<i64>,
     next_raw: AtomicI64,
     next_event: AtomicI64,
@@ -232,13 +236,13 @@ impl AuditLog {
             .map_err(err)?;
         let last_event = max("events")?.max(remembered).max(indexed);
         let (events_tx, events_rx) = mpsc::channel(CHANNEL_CAPACITY);
-        let (bulk_tx, bulk_rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let bulk = Arc::new(BatchQueue::new(BULK_BATCH, CHANNEL_CAPACITY));
         let last_write = Arc::new(AtomicI64::new(0));
         let (durable_tx, durable) = watch::channel(last_event);
         let (live, _) = broadcast::channel(4096);
         let log = Arc::new(AuditLog {
             events_tx,
-            bulk_tx,
+            bulk: bulk.clone(),
             durable,
             next_raw: AtomicI64::new(last_raw + 1),
             next_event: AtomicI64::new(last_event + 1),
@@ -274,7 +278,7 @@ impl AuditLog {
                 write_loop(
                     conn,
                     events_rx,
-                    bulk_rx,
+                    &bulk,
                     durable_tx,
                     &last_write,
                     &writer_path,
@@ -323,23 +327,23 @@ impl AuditLog {
                 _ => {}
             }
         }
-        if self.lane(&record).send(record).await.is_err() {
-            tracing::error!("audit log writer has stopped; record lost");
-        }
-    }
-
-    fn lane(&self, record: &Record) -> &mpsc::Sender<Record> {
-        match record {
-            Record::Raw(_) | Record::Event(_) => &self.events_tx,
-            _ => &self.bulk_tx,
+        if is_event(&record) {
+            if self.events_tx.send(record).await.is_err() {
+                tracing::error!("audit log writer has stopped; record lost");
+            }
+        } else {
+            self.bulk.push(record).await;
         }
     }
 
     /// Queues a record from synchronous code: at once when there is room, else from a task.
     pub fn record_soon(&self, record: Record) {
-        let lane = self.lane(&record);
-        if let Err(mpsc::error::TrySendError::Full(record)) = lane.try_send(record) {
-            let tx = lane.clone();
+        if !is_event(&record) {
+            // Hook changes and idle cursors: few, and never worth waiting for.
+            self.bulk.push_now(record);
+        } else if let Err(mpsc::error::TrySendError::Full(record)) = self.events_tx.try_send(record)
+        {
+            let tx = self.events_tx.clone();
             tokio::spawn(async move {
                 let _ = tx.send(record).await;
             });
@@ -365,6 +369,17 @@ impl AuditLog {
     pub fn subscribe(&self) -> broadcast::Receiver<Live> {
         self.live.subscribe()
     }
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        self.bulk.close();
+    }
+}
+
+/// Raw messages and events go down the lane that deliveries wait on.
+fn is_event(record: &Record) -> bool {
+    matches!(record, Record::Raw(_) | Record::Event(_))
 }
 
 struct Statements;
@@ -417,6 +432,12 @@ fn write_batch(conn: &mut Connection, batch: &[Record]) -> rusqlite::Result<i64>
                     ])?;
                 }
                 Record::Attempt(a) => {
+                    if a.outcome == "delivered" {
+                        let slot = cursors
+                            .entry((a.server.clone(), a.hook_id.clone()))
+                            .or_insert(a.event_id);
+                        *slot = (*slot).max(a.event_id);
+                    }
                     tx.prepare_cached(Statements::ATTEMPT)?.execute(params![
                         &*a.server,
                         &*a.hook_id,
@@ -424,9 +445,9 @@ fn write_batch(conn: &mut Connection, batch: &[Record]) -> rusqlite::Result<i64>
                         a.attempt,
                         a.at,
                         a.url,
-                        a.request_headers,
+                        &*a.request_headers,
                         a.status,
-                        a.response_headers,
+                        a.response_headers.as_deref(),
                         a.response_body,
                         a.latency_us,
                         a.outcome,
@@ -519,7 +540,7 @@ const WAL_LIMIT: u64 = 64 * 1024 * 1024;
 fn write_loop(
     mut conn: Connection,
     mut events: mpsc::Receiver<Record>,
-    mut bulk: mpsc::Receiver<Record>,
+    bulk: &BatchQueue<Record>,
     durable: watch::Sender<i64>,
     last_write: &AtomicI64,
     path: &Path,
@@ -535,77 +556,84 @@ fn write_loop(
         }
     };
     let mut batch = Vec::with_capacity(BATCH);
-    // Attempts, cursors and the like wait here until there are many, or they are old enough:
-    // nothing waits for them, and each commit rewrites the index pages it touches.
-    let mut pending: Vec<Record> = Vec::with_capacity(BULK_BATCH);
-    let mut pending_since = std::time::Instant::now();
-    loop {
-        let deadline = (!pending.is_empty()).then(|| pending_since + BULK_DELAY);
-        // Wait for anything, events first; or for the pending records' deadline.
-        let first = runtime.block_on(async {
-            let due =
-                tokio::time::sleep_until(deadline.unwrap_or_else(std::time::Instant::now).into());
+    // When the oldest bulk record waiting arrived (None: none waiting).
+    let mut bulk_since: Option<std::time::Instant> = None;
+    let (mut events_open, mut bulk_open) = (true, true);
+    while events_open || bulk_open {
+        let due = bulk_since.map(|t| t + BULK_DELAY);
+        // Wait for an event, for bulk records (the first, or a full batch), or for the bulk
+        // records' deadline.
+        let wake = runtime.block_on(async {
+            let sleep =
+                tokio::time::sleep_until(due.unwrap_or_else(std::time::Instant::now).into());
             tokio::select! {
                 biased;
-                Some(r) = events.recv() => Wake::Event(r),
-                Some(r) = bulk.recv() => Wake::Bulk(r),
-                _ = due, if deadline.is_some() => Wake::Due,
-                else => Wake::Closed,
+                r = events.recv(), if events_open => r.map_or(Wake::EventsClosed, Wake::Event),
+                ready = bulk.wait(bulk_since.is_some()), if bulk_open => Wake::Bulk(ready),
+                _ = sleep, if due.is_some() => Wake::Due,
             }
         });
-        match first {
+        match wake {
             // Events (what deliveries wait for) are committed on their own, at once.
             Wake::Event(first) => {
                 batch.push(first);
-                while batch.len() < BATCH {
-                    match events.try_recv() {
-                        Ok(r) => batch.push(r),
-                        Err(_) => break,
-                    }
-                }
+                drain_events(&mut events, &mut batch);
                 commit(&mut conn, &batch, &durable, path);
                 batch.clear();
             }
-            Wake::Bulk(first) => {
-                if pending.is_empty() {
-                    pending_since = std::time::Instant::now();
-                }
-                pending.push(first);
-                while pending.len() < BULK_BATCH {
-                    match bulk.try_recv() {
-                        Ok(r) => pending.push(r),
-                        Err(_) => break,
-                    }
-                }
+            Wake::EventsClosed => events_open = false,
+            Wake::Bulk(Ready::Items) => bulk_since = Some(std::time::Instant::now()),
+            Wake::Bulk(Ready::Full) | Wake::Due => {
+                write_bulk(&mut conn, bulk.take(), &mut events, &durable, path);
+                bulk_since = None;
             }
-            Wake::Due => {}
-            Wake::Closed => {
-                if !pending.is_empty() {
-                    commit(&mut conn, &pending, &durable, path);
-                }
-                break;
-            }
-        }
-        if pending.len() >= BULK_BATCH
-            || (!pending.is_empty() && pending_since.elapsed() >= BULK_DELAY)
-        {
-            commit(&mut conn, &pending, &durable, path);
-            pending.clear();
+            Wake::Bulk(Ready::Closed) => bulk_open = false,
         }
         last_write.store(bluehook_core::now_ms() as i64, Ordering::Relaxed);
+    }
+}
+
+/// Moves events waiting in the channel into `batch`, up to [`BATCH`].
+fn drain_events(events: &mut mpsc::Receiver<Record>, batch: &mut Vec<Record>) {
+    while batch.len() < BATCH {
+        match events.try_recv() {
+            Ok(r) => batch.push(r),
+            Err(_) => break,
+        }
+    }
+}
+
+/// Writes bulk records a slice per commit, each commit carrying the events waiting by then, so
+/// that a large bulk batch does not hold deliveries up for the whole of its writing.
+fn write_bulk(
+    conn: &mut Connection,
+    records: Vec<Record>,
+    events: &mut mpsc::Receiver<Record>,
+    durable: &watch::Sender<i64>,
+    path: &Path,
+) {
+    let mut batch = Vec::with_capacity(BATCH + BULK_SLICE);
+    let mut records = records.into_iter().peekable();
+    while records.peek().is_some() {
+        drain_events(events, &mut batch);
+        batch.extend(records.by_ref().take(BULK_SLICE));
+        commit(conn, &batch, durable, path);
+        batch.clear();
     }
 }
 
 /// What woke the writer.
 enum Wake {
     Event(Record),
-    Bulk(Record),
+    EventsClosed,
+    Bulk(Ready),
     Due,
-    Closed,
 }
 
-/// Bulk records per commit at most.
+/// Bulk records that wake the writer for a commit.
 const BULK_BATCH: usize = 4096;
+/// Bulk records per commit.
+const BULK_SLICE: usize = 1024;
 /// How long bulk records may wait for more.
 const BULK_DELAY: Duration = Duration::from_millis(25);
 

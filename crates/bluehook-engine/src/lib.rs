@@ -27,6 +27,7 @@
 pub mod admin;
 pub mod api;
 pub mod audit;
+pub mod batch_queue;
 pub mod bins;
 pub mod captures;
 pub mod catcher;
