@@ -61,7 +61,8 @@ fn write_number(out: &mut String, n: &serde_json::Number) {
     }
 }
 
-fn write_string(out: &mut String, s: &str) {
+/// Appends `s` as a JSON string literal, as `JSON.stringify` writes it.
+pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
     let mut start = 0;
     for (i, c) in s.char_indices() {

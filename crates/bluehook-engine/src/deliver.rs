@@ -62,7 +62,10 @@ struct Prepared {
     headers: Result<HeaderMap, HttpError>,
     /// The request headers as the audit log shows them, when every attempt sends the same
     /// ones (no signature headers).
-    headers_json: Option<String>,
+    headers_json: Option<Arc<str>>,
+    /// The last response's headers and their JSON: a receiver mostly answers with the same
+    /// ones (the `Date` changes once a second), so most attempts share one text.
+    last_response: std::sync::Mutex<Option<(HeaderMap, Arc<str>)>>,
 }
 
 /// The task that sends one hook's callbacks.
@@ -102,13 +105,14 @@ impl Worker {
         let cancel = self.cancel.clone();
         let headers = self.base_headers();
         let headers_json = match (&headers, &self.hook.signing_secret, &self.audit) {
-            (Ok(h), None, Some(_)) => Some(self.shown_headers(h)),
+            (Ok(h), None, Some(_)) => Some(Arc::from(self.shown_headers(h))),
             _ => None,
         };
         let prepared = Prepared {
             target: http::Target::parse(&self.hook.callback_url),
             headers,
             headers_json,
+            last_response: std::sync::Mutex::new(None),
         };
         let hook_id: Arc<str> = Arc::from(self.hook.id.as_str());
         let server: Arc<str> = Arc::from(self.server.name.as_str());
@@ -155,10 +159,8 @@ impl Worker {
             {
                 break;
             }
-            if delivery.seq > cursor {
-                cursor = delivery.seq;
-                self.record_cursor(&server, &hook_id, cursor).await;
-            }
+            // The writer moves the cursor with each delivered attempt it writes.
+            cursor = cursor.max(delivery.seq);
         }
         queue.close();
         let mut dropped = 0u64;
@@ -365,8 +367,8 @@ impl Worker {
         };
         let request_headers = match (&prepared.headers_json, &tried.headers) {
             (Some(cached), _) => cached.clone(),
-            (None, Some(h)) => self.shown_headers(h),
-            (None, None) => "{}".into(),
+            (None, Some(h)) => Arc::from(self.shown_headers(h)),
+            (None, None) => Arc::from("{}"),
         };
         let (error_class, error) = match &tried.outcome {
             Ok(_) => (None, None),
@@ -384,7 +386,7 @@ impl Worker {
             response_headers: tried
                 .response
                 .as_ref()
-                .map(|a| headers_json(&a.headers, |_| false)),
+                .map(|a| prepared.response_headers_json(&a.headers)),
             response_body: tried
                 .response
                 .as_ref()
@@ -448,19 +450,123 @@ fn error_class(e: &AttemptError) -> &'static str {
     }
 }
 
-/// Headers as a JSON object; values of names `secret` says are secret become `***`.
-fn headers_json(headers: &HeaderMap, secret: impl Fn(&str) -> bool) -> String {
-    let mut map = serde_json::Map::new();
-    for (name, value) in headers {
-        let shown = if secret(name.as_str()) {
-            match value.to_str().ok().and_then(|v| v.split_once(' ')) {
-                Some((scheme, _)) if name == "authorization" => format!("{scheme} ***"),
-                _ => "***".to_owned(),
+impl Prepared {
+    /// Response headers as JSON, shared with the previous attempt's when they are the same.
+    fn response_headers_json(&self, headers: &HeaderMap) -> Arc<str> {
+        let mut last = self.last_response.lock().unwrap_or_else(|e| e.into_inner());
+        match &*last {
+            Some((seen, json)) if seen == headers => json.clone(),
+            _ => {
+                let json: Arc<str> = Arc::from(headers_json(headers, |_| false));
+                *last = Some((headers.clone(), json.clone()));
+                json
             }
-        } else {
-            String::from_utf8_lossy(value.as_bytes()).into_owned()
-        };
-        map.insert(name.as_str().to_owned(), serde_json::Value::String(shown));
+        }
     }
-    serde_json::Value::Object(map).to_string()
+}
+
+/// Headers as a JSON object, one member per name in the order received, the values of a
+/// repeated name joined by `, ` (as HTTP allows); values of names `secret` says are secret
+/// become `***` (an `Authorization` keeps its scheme).
+fn headers_json(headers: &HeaderMap, secret: impl Fn(&str) -> bool) -> String {
+    let mut out = String::with_capacity(2 + 48 * headers.keys_len());
+    out.push('{');
+    for (i, name) in headers.keys().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        bluehook_core::jsjson::write_string(&mut out, name.as_str());
+        out.push(':');
+        let mut values = headers.get_all(name).iter();
+        if secret(name.as_str()) {
+            let scheme = values
+                .next()
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_once(' '))
+                .map(|(scheme, _)| scheme)
+                .filter(|_| name == "authorization");
+            match scheme {
+                Some(scheme) => {
+                    bluehook_core::jsjson::write_string(&mut out, &format!("{scheme} ***"))
+                }
+                None => out.push_str("\"***\""),
+            }
+            continue;
+        }
+        let mut joined = String::new();
+        for (k, value) in values.enumerate() {
+            if k > 0 {
+                joined.push_str(", ");
+            }
+            joined.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        }
+        bluehook_core::jsjson::write_string(&mut out, &joined);
+    }
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::header::{HeaderName, HeaderValue};
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        headers
+    }
+
+    #[test]
+    fn headers_become_one_json_member_per_name() {
+        let headers = map(&[
+            ("content-type", "text/plain"),
+            ("set-cookie", "a=1"),
+            ("set-cookie", "b=\"2\""),
+        ]);
+        let json: serde_json::Value =
+            serde_json::from_str(&headers_json(&headers, |_| false)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"content-type": "text/plain", "set-cookie": "a=1, b=\"2\""})
+        );
+    }
+
+    #[test]
+    fn secret_headers_are_masked_and_authorization_keeps_its_scheme() {
+        let headers = map(&[
+            ("authorization", "Bearer s3cret-token"),
+            ("x-api-key", "k3y"),
+            ("accept", "*/*"),
+        ]);
+        let text = headers_json(&headers, |n| n == "authorization" || n == "x-api-key");
+        assert!(!text.contains("s3cret") && !text.contains("k3y"), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"authorization": "Bearer ***", "x-api-key": "***", "accept": "*/*"})
+        );
+    }
+
+    #[test]
+    fn equal_responses_share_one_text_and_a_new_date_makes_a_new_one() {
+        let prepared = Prepared {
+            target: http::Target::parse("http://127.0.0.1:9/"),
+            headers: Ok(HeaderMap::new()),
+            headers_json: None,
+            last_response: std::sync::Mutex::new(None),
+        };
+        let first = map(&[("date", "Mon, 23 Nov 2026 04:00:00 GMT")]);
+        let a = prepared.response_headers_json(&first);
+        let b = prepared.response_headers_json(&first.clone());
+        assert!(Arc::ptr_eq(&a, &b));
+        let later = map(&[("date", "Mon, 23 Nov 2026 04:00:01 GMT")]);
+        let c = prepared.response_headers_json(&later);
+        assert!(c.contains("04:00:01"), "{c}");
+    }
 }
