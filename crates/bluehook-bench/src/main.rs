@@ -115,6 +115,19 @@ impl Drop for Bluehook {
 }
 
 impl Bluehook {
+    /// CPU time the process has used so far, all its threads, in ns (the scheduler's own
+    /// accounting, so it does not depend on how busy the rest of the machine is).
+    fn cpu_ns(&self) -> u64 {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.child.id())) else {
+            return 0;
+        };
+        tasks
+            .flatten()
+            .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+            .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .sum()
+    }
+
     fn peak_rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         status
@@ -393,6 +406,10 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 struct RelayNumbers {
     one: Vec<f64>,
     ten: Vec<f64>,
+    /// CPU of bluehook serve per delivery in the one-hook bursts, ns.
+    one_cpu_ns: u64,
+    /// The same in the ten-hook bursts.
+    ten_cpu_ns: u64,
     latency_us: Vec<u64>,
     rss_kib: u64,
     delivered: u64,
@@ -417,18 +434,22 @@ async fn relay_runs(
     burst(redis, counts, 1000, 1).await?;
 
     let mut one = Vec::new();
+    let cpu = bh.cpu_ns();
     for _ in 0..3 {
         one.push(burst(redis, counts, n, 1).await?);
     }
+    let one_cpu_ns = (bh.cpu_ns() - cpu) / (3 * n as u64);
     one.sort_by(f64::total_cmp);
 
     for i in 1..10 {
         create_hook(&bh, &url(i)).await?;
     }
     let mut ten = Vec::new();
+    let cpu = bh.cpu_ns();
     for _ in 0..3 {
         ten.push(burst(redis, counts, n, 10).await?);
     }
+    let ten_cpu_ns = (bh.cpu_ns() - cpu) / (30 * n as u64);
     ten.sort_by(f64::total_cmp);
 
     destroy_all(&bh).await?;
@@ -464,11 +485,69 @@ async fn relay_runs(
     Ok(RelayNumbers {
         one,
         ten,
+        one_cpu_ns,
+        ten_cpu_ns,
         latency_us,
         rss_kib: bh.peak_rss_kib().unwrap_or(0),
         delivered: counts.requests.load(Ordering::Relaxed),
         expected: 1000 + 3 * n as u64 + 30 * n as u64 + steady,
     })
+}
+
+/// The price of the audit log, measured fairly on a noisy machine: two `bluehook serve`, one
+/// with the log and one without, each on its own Redis with the same hooks on the same
+/// receiver, take bursts in turn, so that both see the same moments of the VM.
+async fn audit_cost_runs(binary: &PathBuf, n: usize) -> Result<Vec<(String, String)>> {
+    let counts = Arc::new(Counts::default());
+    let port = start_receiver(counts.clone()).await?;
+    let mut rows = Vec::new();
+    let (redis_on, redis_off) = (RedisServer::start(), RedisServer::start());
+    let (data_on, data_off) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let on = start_bluehook(binary, &redis_on, data_on.path(), true, &[]).await?;
+    let off = start_bluehook(binary, &redis_off, data_off.path(), false, &[]).await?;
+    let mut hooks = 0;
+    for wanted in [1u64, 10] {
+        while hooks < wanted {
+            let url = format!("http://127.0.0.1:{port}/hook/{hooks}");
+            create_hook(&on, &url).await?;
+            create_hook(&off, &url).await?;
+            hooks += 1;
+        }
+        // warm-up
+        burst(&redis_on, &counts, 1000, wanted).await?;
+        burst(&redis_off, &counts, 1000, wanted).await?;
+        let (mut rate_on, mut rate_off, mut cpu_on, mut cpu_off) = (vec![], vec![], 0, 0);
+        for _ in 0..5 {
+            for (bh, redis, rates, cpu) in [
+                (&on, &redis_on, &mut rate_on, &mut cpu_on),
+                (&off, &redis_off, &mut rate_off, &mut cpu_off),
+            ] {
+                let before = bh.cpu_ns();
+                rates.push(burst(redis, &counts, n, wanted).await?);
+                *cpu += bh.cpu_ns() - before;
+            }
+        }
+        rate_on.sort_by(f64::total_cmp);
+        rate_off.sort_by(f64::total_cmp);
+        let (m_on, m_off) = (rate_on[2], rate_off[2]);
+        let deliveries = 5 * n as u64 * wanted;
+        rows.push((
+            format!("{wanted} hook(s), 5 bursts each in turn: audit on / off (median)"),
+            format!(
+                "{m_on:.0} / {m_off:.0} deliveries/s: on is {:.0}% of off",
+                100.0 * m_on / m_off
+            ),
+        ));
+        rows.push((
+            format!("{wanted} hook(s): CPU of bluehook serve per delivery, on / off"),
+            format!(
+                "{:.1} / {:.1} µs",
+                cpu_on as f64 / deliveries as f64 / 1000.0,
+                cpu_off as f64 / deliveries as f64 / 1000.0
+            ),
+        ));
+    }
+    Ok(rows)
 }
 
 /// The audit log's own speed: writer rows/s, a filtered query over 1,000,000 events, and a
@@ -525,9 +604,9 @@ async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String
             attempt: 1,
             at: 1_700_000_000_000 + i,
             url: "http://127.0.0.1:9/cb?checksum=0123456789abcdef0123456789abcdef01234567".into(),
-            request_headers: r#"{"accept":"*/*","content-type":"application/x-www-form-urlencoded;charset=UTF-8"}"#.into(),
+            request_headers: Arc::from(r#"{"accept":"*/*","content-type":"application/x-www-form-urlencoded;charset=UTF-8"}"#),
             status: Some(200),
-            response_headers: Some(r#"{"content-length":"2"}"#.into()),
+            response_headers: Some(Arc::from(r#"{"content-length":"2"}"#)),
             response_body: Some("ok".into()),
             latency_us: 250,
             outcome: "delivered",
@@ -638,12 +717,18 @@ async fn main() -> Result<()> {
             "--bluehook" => binary = PathBuf::from(args.next().context("--bluehook PATH")?),
             "--events" => n = args.next().context("--events N")?.parse()?,
             "--store-events" => store_events = args.next().context("--store-events N")?.parse()?,
-            "--only" => only = Some(args.next().context("--only relay|store|catcher")?),
+            "--only" => only = Some(args.next().context("--only relay|audit|store|catcher")?),
             other => bail!("unknown argument {other}"),
         }
     }
     let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
     let (relay, storage, catcher) = (wanted("relay"), wanted("store"), wanted("catcher"));
+    if wanted("audit") {
+        print_table(
+            &format!("Audit log on against off ({n} events per burst)"),
+            audit_cost_runs(&binary, n).await?,
+        );
+    }
     if relay {
         let redis = RedisServer::start();
         let counts = Arc::new(Counts::default());
@@ -676,6 +761,13 @@ async fn main() -> Result<()> {
             runs(&on.ten),
             median(&off.ten),
             runs(&off.ten)
+        );
+        println!(
+            "| CPU of bluehook serve per delivery, 1 hook / 10 hooks | {:.1} / {:.1} µs | {:.1} / {:.1} µs |",
+            on.one_cpu_ns as f64 / 1000.0,
+            on.ten_cpu_ns as f64 / 1000.0,
+            off.one_cpu_ns as f64 / 1000.0,
+            off.ten_cpu_ns as f64 / 1000.0
         );
         let lat = |l: &Vec<u64>| {
             format!(
