@@ -236,7 +236,7 @@ impl AuditLog {
             .map_err(err)?;
         let last_event = max("events")?.max(remembered).max(indexed);
         let (events_tx, events_rx) = mpsc::channel(CHANNEL_CAPACITY);
-        let bulk = Arc::new(BatchQueue::new(BULK_BATCH, CHANNEL_CAPACITY));
+        let bulk = Arc::new(BatchQueue::new(BULK_BATCH, BULK_CAPACITY));
         let last_write = Arc::new(AtomicI64::new(0));
         let (durable_tx, durable) = watch::channel(last_event);
         let (live, _) = broadcast::channel(4096);
@@ -395,13 +395,14 @@ impl Statements {
     const GAP_CLOSE: &'static str = "UPDATE gaps SET ended_at = ?3, detail = ?4 WHERE id = (SELECT MAX(id) FROM gaps WHERE server = ?1 AND started_at = ?2)";
 }
 
-fn write_batch(conn: &mut Connection, batch: &[Record]) -> rusqlite::Result<i64> {
+/// Writes `events` then `bulk` in one transaction; returns the highest event id written.
+fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rusqlite::Result<i64> {
     let tx = conn.transaction()?;
     let mut max_event = 0;
     let mut cursors: std::collections::HashMap<(Arc<str>, Arc<str>), i64> =
         std::collections::HashMap::new();
     {
-        for record in batch {
+        for record in events.iter().chain(bulk) {
             match record {
                 Record::Raw(r) => {
                     tx.prepare_cached(Statements::RAW)?.execute(params![
@@ -556,6 +557,8 @@ fn write_loop(
         }
     };
     let mut batch = Vec::with_capacity(BATCH);
+    // The bulk records being written; swapped with the queue's, so both keep their capacity.
+    let mut taken = Vec::new();
     // When the oldest bulk record waiting arrived (None: none waiting).
     let mut bulk_since: Option<std::time::Instant> = None;
     let (mut events_open, mut bulk_open) = (true, true);
@@ -578,13 +581,15 @@ fn write_loop(
             Wake::Event(first) => {
                 batch.push(first);
                 drain_events(&mut events, &mut batch);
-                commit(&mut conn, &batch, &durable, path);
+                commit(&mut conn, &batch, &[], &durable, path);
                 batch.clear();
             }
             Wake::EventsClosed => events_open = false,
             Wake::Bulk(Ready::Items) => bulk_since = Some(std::time::Instant::now()),
             Wake::Bulk(Ready::Full) | Wake::Due => {
-                write_bulk(&mut conn, bulk.take(), &mut events, &durable, path);
+                bulk.take_into(&mut taken);
+                write_bulk(&mut conn, &taken, &mut batch, &mut events, &durable, path);
+                taken.clear();
                 bulk_since = None;
             }
             Wake::Bulk(Ready::Closed) => bulk_open = false,
@@ -607,17 +612,15 @@ fn drain_events(events: &mut mpsc::Receiver<Record>, batch: &mut Vec<Record>) {
 /// that a large bulk batch does not hold deliveries up for the whole of its writing.
 fn write_bulk(
     conn: &mut Connection,
-    records: Vec<Record>,
+    records: &[Record],
+    batch: &mut Vec<Record>,
     events: &mut mpsc::Receiver<Record>,
     durable: &watch::Sender<i64>,
     path: &Path,
 ) {
-    let mut batch = Vec::with_capacity(BATCH + BULK_SLICE);
-    let mut records = records.into_iter().peekable();
-    while records.peek().is_some() {
-        drain_events(events, &mut batch);
-        batch.extend(records.by_ref().take(BULK_SLICE));
-        commit(conn, &batch, durable, path);
+    for slice in records.chunks(BULK_SLICE) {
+        drain_events(events, batch);
+        commit(conn, batch, slice, durable, path);
         batch.clear();
     }
 }
@@ -632,25 +635,30 @@ enum Wake {
 
 /// Bulk records that wake the writer for a commit.
 const BULK_BATCH: usize = 4096;
+/// Bulk records waiting before workers wait (a few MiB: the queue is a `Vec` of records).
+const BULK_CAPACITY: usize = 16_384;
 /// Bulk records per commit.
 const BULK_SLICE: usize = 1024;
 /// How long bulk records may wait for more.
 const BULK_DELAY: Duration = Duration::from_millis(25);
 
 /// Writes one batch, retrying until it is in; then moves the durability watermark.
-fn commit(conn: &mut Connection, batch: &[Record], durable: &watch::Sender<i64>, path: &Path) {
+fn commit(
+    conn: &mut Connection,
+    events: &[Record],
+    bulk: &[Record],
+    durable: &watch::Sender<i64>,
+    path: &Path,
+) {
+    let rows = events.len() + bulk.len();
     let mut delay = Duration::from_millis(50);
     loop {
         let started = std::time::Instant::now();
-        match write_batch(conn, batch) {
+        match write_batch(conn, events, bulk) {
             Ok(max_event) => {
                 let took = started.elapsed();
                 if took > Duration::from_millis(20) {
-                    tracing::debug!(
-                        rows = batch.len(),
-                        took_ms = took.as_millis() as u64,
-                        "slow audit commit"
-                    );
+                    tracing::debug!(rows, took_ms = took.as_millis() as u64, "slow audit commit");
                 }
                 if max_event > 0 {
                     durable.send_if_modified(|v| {
@@ -664,7 +672,7 @@ fn commit(conn: &mut Connection, batch: &[Record], durable: &watch::Sender<i64>,
                 return;
             }
             Err(e) => {
-                tracing::error!(path = %path.display(), error = %e, rows = batch.len(), retry_in_ms = delay.as_millis() as u64, "audit log write failed; retrying");
+                tracing::error!(path = %path.display(), error = %e, rows, retry_in_ms = delay.as_millis() as u64, "audit log write failed; retrying");
                 std::thread::sleep(delay);
                 delay = (delay * 2).min(Duration::from_secs(5));
             }

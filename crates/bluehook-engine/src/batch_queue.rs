@@ -42,7 +42,7 @@ impl<T> BatchQueue<T> {
     /// A queue that wakes its consumer at `batch` items and holds producers at `capacity`.
     pub fn new(batch: usize, capacity: usize) -> Self {
         BatchQueue {
-            items: Mutex::new(Vec::with_capacity(batch)),
+            items: Mutex::new(Vec::new()),
             batch,
             capacity: capacity.max(batch),
             ready: Notify::new(),
@@ -135,10 +135,19 @@ impl<T> BatchQueue<T> {
         }
     }
 
-    /// Takes every waiting item, and lets waiting producers go on.
-    pub fn take(&self) -> Vec<T> {
-        let items = std::mem::replace(&mut *self.lock(), Vec::with_capacity(self.batch));
+    /// Swaps every waiting item into `spare` (empty: its capacity becomes the queue's, so a
+    /// consumer that hands back the same buffer each time allocates nothing), and lets waiting
+    /// producers go on.
+    pub fn take_into(&self, spare: &mut Vec<T>) {
+        debug_assert!(spare.is_empty());
+        std::mem::swap(&mut *self.lock(), spare);
         self.room.notify_waiters();
+    }
+
+    /// Takes every waiting item.
+    pub fn take(&self) -> Vec<T> {
+        let mut items = Vec::new();
+        self.take_into(&mut items);
         items
     }
 
