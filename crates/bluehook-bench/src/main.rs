@@ -498,6 +498,7 @@ async fn relay_runs(
 /// with the log and one without, each on its own Redis with the same hooks on the same
 /// receiver, take bursts in turn, so that both see the same moments of the VM.
 async fn audit_cost_runs(binary: &PathBuf, n: usize) -> Result<Vec<(String, String)>> {
+    const RUNS: usize = 5;
     let counts = Arc::new(Counts::default());
     let port = start_receiver(counts.clone()).await?;
     let mut rows = Vec::new();
@@ -517,7 +518,7 @@ async fn audit_cost_runs(binary: &PathBuf, n: usize) -> Result<Vec<(String, Stri
         burst(&redis_on, &counts, 1000, wanted).await?;
         burst(&redis_off, &counts, 1000, wanted).await?;
         let (mut rate_on, mut rate_off, mut cpu_on, mut cpu_off) = (vec![], vec![], 0, 0);
-        for _ in 0..5 {
+        for _ in 0..RUNS {
             for (bh, redis, rates, cpu) in [
                 (&on, &redis_on, &mut rate_on, &mut cpu_on),
                 (&off, &redis_off, &mut rate_off, &mut cpu_off),
@@ -529,10 +530,10 @@ async fn audit_cost_runs(binary: &PathBuf, n: usize) -> Result<Vec<(String, Stri
         }
         rate_on.sort_by(f64::total_cmp);
         rate_off.sort_by(f64::total_cmp);
-        let (m_on, m_off) = (rate_on[2], rate_off[2]);
-        let deliveries = 5 * n as u64 * wanted;
+        let (m_on, m_off) = (rate_on[RUNS / 2], rate_off[RUNS / 2]);
+        let deliveries = (RUNS * n) as u64 * wanted;
         rows.push((
-            format!("{wanted} hook(s), 5 bursts each in turn: audit on / off (median)"),
+            format!("{wanted} hook(s), {RUNS} bursts each in turn: audit on / off (median)"),
             format!(
                 "{m_on:.0} / {m_off:.0} deliveries/s: on is {:.0}% of off",
                 100.0 * m_on / m_off

@@ -22,7 +22,6 @@ struct Processed1 {
     events: Vec<Outgoing>,
 }
 
-/// Runs a whole scenario through `process` with one set of mappings, as a relay would.
 /// The recording pipeline's events, in the order BBB runs its steps.
 const RAP_PIPELINE: [&str; 14] = [
     "rap-archive-started",
@@ -41,6 +40,7 @@ const RAP_PIPELINE: [&str; 14] = [
     "rap-post-publish-ended",
 ];
 
+/// Runs a whole scenario through `process` with one set of mappings, as a relay would.
 fn run(scenario: &Scenario) -> Vec<Processed1> {
     let mut mappings = Mappings::new();
     meeting(scenario)

@@ -6,8 +6,8 @@
 //! waiting (up to a batch) in one transaction with cached statements, commits, and then
 //! publishes the highest committed event id on a `watch` channel. Attempts, cursors and the
 //! like (nothing waits for them) go into a [`BatchQueue`] that the writer takes every 25 ms or
-//! 4,096 records, and writes in slices, committing any waiting events with each slice. A worker starts a delivery only once its event is committed
-//! (`wait_durable`), so every delivery is on disk before its first attempt and survives a
+//! 4,096 records, and writes in slices, committing any waiting events with each slice. A worker
+//! starts a delivery only once its event is committed (`wait_durable`), so every delivery is on disk before its first attempt and survives a
 //! crash: after a restart each hook resumes after its cursor (the last event it finished).
 //! Ids are handed out in memory (atomics seeded from the database), so rows can reference each
 //! other before they are written. A failed commit is retried, never dropped.
@@ -336,7 +336,8 @@ impl AuditLog {
         }
     }
 
-    /// Queues a record from synchronous code: at once when there is room, else from a task.
+    /// Queues a record from synchronous code: bulk records at once; events at once when there
+    /// is room, else from a task.
     pub fn record_soon(&self, record: Record) {
         if !is_event(&record) {
             // Hook changes and idle cursors: few, and never worth waiting for.
@@ -395,12 +396,22 @@ impl Statements {
     const GAP_CLOSE: &'static str = "UPDATE gaps SET ended_at = ?3, detail = ?4 WHERE id = (SELECT MAX(id) FROM gaps WHERE server = ?1 AND started_at = ?2)";
 }
 
+/// Cursors to write at the end of a batch, the highest per hook.
+type Cursors = std::collections::HashMap<(Arc<str>, Arc<str>), i64>;
+
+/// Moves a hook's cursor in `cursors` up to `through` (never back).
+fn advance(cursors: &mut Cursors, server: &Arc<str>, hook_id: &Arc<str>, through: i64) {
+    let slot = cursors
+        .entry((server.clone(), hook_id.clone()))
+        .or_insert(through);
+    *slot = (*slot).max(through);
+}
+
 /// Writes `events` then `bulk` in one transaction; returns the highest event id written.
 fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rusqlite::Result<i64> {
     let tx = conn.transaction()?;
     let mut max_event = 0;
-    let mut cursors: std::collections::HashMap<(Arc<str>, Arc<str>), i64> =
-        std::collections::HashMap::new();
+    let mut cursors = Cursors::new();
     {
         for record in events.iter().chain(bulk) {
             match record {
@@ -434,10 +445,7 @@ fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rus
                 }
                 Record::Attempt(a) => {
                     if a.outcome == "delivered" {
-                        let slot = cursors
-                            .entry((a.server.clone(), a.hook_id.clone()))
-                            .or_insert(a.event_id);
-                        *slot = (*slot).max(a.event_id);
+                        advance(&mut cursors, &a.server, &a.hook_id, a.event_id);
                     }
                     tx.prepare_cached(Statements::ATTEMPT)?.execute(params![
                         &*a.server,
@@ -462,10 +470,7 @@ fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rus
                     through,
                 } => {
                     // One write per hook and batch, however many deliveries finished.
-                    let slot = cursors
-                        .entry((server.clone(), hook_id.clone()))
-                        .or_insert(*through);
-                    *slot = (*slot).max(*through);
+                    advance(&mut cursors, server, hook_id, *through);
                 }
                 Record::HookChange {
                     server,

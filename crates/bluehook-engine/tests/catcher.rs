@@ -633,15 +633,16 @@ async fn captures_forward_to_another_url_with_the_same_bytes() {
         .await
         .unwrap();
     let id = capture_id(&r);
-    let r = admin(
-        &engine,
-        reqwest::Method::POST,
-        &format!("/api/v1/captures/{id}/forward"),
-    )
-    .json(&json!({"url": app.url("/app/hook")}))
-    .send()
-    .await
-    .unwrap();
+    let forward = |body: Value| {
+        admin(
+            &engine,
+            reqwest::Method::POST,
+            &format!("/api/v1/captures/{id}/forward"),
+        )
+        .json(&body)
+        .send()
+    };
+    let r = forward(json!({"url": app.url("/app/hook")})).await.unwrap();
     assert_eq!(r.status(), 200);
     let answer: Value = r.json().await.unwrap();
     assert_eq!(answer["status"], 422, "{answer}");
@@ -655,33 +656,21 @@ async fn captures_forward_to_another_url_with_the_same_bytes() {
         Some("application/x-www-form-urlencoded;charset=UTF-8")
     );
     // Without the query; and to nowhere: the error is shown, not a failure of the call.
-    let r: Value = admin(
-        &engine,
-        reqwest::Method::POST,
-        &format!("/api/v1/captures/{id}/forward"),
-    )
-    .json(&json!({"url": app.url("/plain"), "keep_query": false}))
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let r: Value = forward(json!({"url": app.url("/plain"), "keep_query": false}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["status"], 200);
     assert_eq!(app.wait_for(2, WAIT).await[1].target, "/plain");
     let port = bluehook_testkit::free_port();
-    let r: Value = admin(
-        &engine,
-        reqwest::Method::POST,
-        &format!("/api/v1/captures/{id}/forward"),
-    )
-    .json(&json!({"url": format!("http://127.0.0.1:{port}/")}))
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let r: Value = forward(json!({"url": format!("http://127.0.0.1:{port}/")}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["status"], Value::Null);
     assert!(
         r["error"].as_str().unwrap().contains("connection failed"),
