@@ -59,6 +59,10 @@ impl<T> BatchQueue<T> {
     /// Adds an item, waiting while the queue is at capacity.
     pub async fn push(&self, item: T) {
         let mut item = Some(item);
+        // The common case: room, and no waiter to register with (and unregister from) `room`.
+        if self.try_push(&mut item) {
+            return;
+        }
         loop {
             let room = self.room.notified();
             tokio::pin!(room);

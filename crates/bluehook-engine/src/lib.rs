@@ -137,6 +137,7 @@ impl Engine {
         let store = Arc::new(Store::open_in(&data_dir)?);
         let (audit, audit_writer) = if config.audit.enabled {
             let (log, writer) = audit::AuditLog::start(store.path())?;
+            store.leave_checkpoints_to_audit_log()?;
             (Some(log), Some(writer))
         } else {
             (None, None)

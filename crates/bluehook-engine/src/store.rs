@@ -257,6 +257,24 @@ impl Store {
         }
     }
 
+    /// Leaves WAL checkpoints to the audit log's checkpointer thread. Otherwise a store write
+    /// (a hook created through the API, a mapping snapshot in the relay loop) that finds the
+    /// WAL past SQLite's 1,000-page threshold copies it back itself, on a runtime thread: up
+    /// to the checkpointer's 64 MiB after a burst.
+    pub fn leave_checkpoints_to_audit_log(&self) -> Result<(), StoreError> {
+        self.conn()
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// SQLite's automatic checkpoint threshold on the store's connection, in WAL pages
+    /// (0: never).
+    pub fn auto_checkpoint_pages(&self) -> Result<i64, StoreError> {
+        self.conn()
+            .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+            .map_err(|e| self.sqlite(e))
+    }
+
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -311,3 +311,24 @@ async fn pending_deliveries_survive_a_restart() {
     );
     engine.shutdown().await;
 }
+
+/// With the audit log on, its checkpointer thread is the only one that copies the WAL back:
+/// the store's own writes (hooks, mapping snapshots), made on runtime threads, never do.
+#[tokio::test]
+async fn store_writes_leave_checkpoints_to_the_audit_log() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let engine = start(config(&redis, data.path()), &redis).await;
+    assert_eq!(engine.store().auto_checkpoint_pages().unwrap(), 0);
+    engine.shutdown().await;
+
+    let data = tempfile::tempdir().unwrap();
+    let mut cfg = config(&redis, data.path());
+    cfg.audit.enabled = false;
+    let engine = start(cfg, &redis).await;
+    assert!(
+        engine.store().auto_checkpoint_pages().unwrap() > 0,
+        "without the audit log nothing else checkpoints"
+    );
+    engine.shutdown().await;
+}
