@@ -144,15 +144,16 @@ async fn kill_9_mid_burst_loses_nothing_and_keeps_order() {
     assert!(duplicates <= 60, "{duplicates} repeated deliveries");
 
     // The audit log holds a delivered attempt for every event.
-    let db = rusqlite::Connection::open(data.path().join("bluehook.sqlite3")).unwrap();
-    let delivered: i64 = db
-        .query_row(
-            "SELECT COUNT(DISTINCT e.id) FROM events e JOIN attempts a ON a.event_id = e.id WHERE a.outcome = 'delivered'",
-            [],
-            |r| r.get(0),
-        )
+    let path = data.path().join("bluehook.sqlite3");
+    let reader = bluehook_engine::query::Reader::open(&path).unwrap();
+    let delivered = reader
+        .count_events(&bluehook_engine::query::Filter {
+            outcome: Some("delivered".into()),
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(delivered as usize, N);
+    let db = rusqlite::Connection::open(&path).unwrap();
     let events: i64 = db
         .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
         .unwrap();

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
 
+use crate::attempt_runs::Run;
 use crate::batch_queue::{BatchQueue, Ready};
 use crate::store::StoreError;
 
@@ -222,7 +223,7 @@ impl AuditLog {
         let remembered: i64 = conn
             .query_row(
                 "SELECT MAX(COALESCE((SELECT MAX(through) FROM hook_cursors), 0),
-                            COALESCE((SELECT MAX(event_id) FROM attempts), 0))",
+                            COALESCE((SELECT MAX(last_event) FROM attempt_runs), 0))",
                 [],
                 |r| r.get(0),
             )
@@ -388,7 +389,6 @@ struct Statements;
 impl Statements {
     const RAW: &'static str = "INSERT INTO raw_events (id, server, received_at, channel, name, outcome, error, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
     const EVENT: &'static str = "INSERT INTO events (id, raw_id, server, at, type, meeting_internal, meeting_external, user_internal, user_external, raw_kind, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-    const ATTEMPT: &'static str = "INSERT INTO attempts (server, hook_id, event_id, attempt, at, url, request_headers, status, response_headers, response_body, latency_us, outcome, error_class, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
     const CURSOR: &'static str = "INSERT INTO hook_cursors (server, hook_id, through) VALUES (?1, ?2, ?3) ON CONFLICT (server, hook_id) DO UPDATE SET through = MAX(through, excluded.through)";
     const HOOK: &'static str = "INSERT INTO hook_log (server, hook_id, at, action, callback_url, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
     const GAP_OPEN: &'static str =
@@ -412,6 +412,8 @@ fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rus
     let tx = conn.transaction()?;
     let mut max_event = 0;
     let mut cursors = Cursors::new();
+    // One open run per hook (a handful of hooks: a Vec is quicker than a map).
+    let mut runs: Vec<Run> = Vec::new();
     {
         for record in events.iter().chain(bulk) {
             match record {
@@ -447,22 +449,12 @@ fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rus
                     if a.outcome == "delivered" {
                         advance(&mut cursors, &a.server, &a.hook_id, a.event_id);
                     }
-                    tx.prepare_cached(Statements::ATTEMPT)?.execute(params![
-                        &*a.server,
-                        &*a.hook_id,
-                        a.event_id,
-                        a.attempt,
-                        a.at,
-                        a.url,
-                        &*a.request_headers,
-                        a.status,
-                        a.response_headers.as_deref(),
-                        a.response_body,
-                        a.latency_us,
-                        a.outcome,
-                        a.error_class,
-                        a.error,
-                    ])?;
+                    // Into the hook's open run, or a new run (the open one is written).
+                    match runs.iter_mut().find(|r| r.is_for(a)) {
+                        Some(run) if run.accepts(a) => run.push(a),
+                        Some(run) => std::mem::replace(run, Run::new(a.clone())).insert(&tx)?,
+                        None => runs.push(Run::new(a.clone())),
+                    }
                 }
                 Record::Cursor {
                     server,
@@ -510,6 +502,9 @@ fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rus
                 }
             }
         }
+    }
+    for run in runs {
+        run.insert(&tx)?;
     }
     for ((server, hook_id), through) in cursors {
         tx.prepare_cached(Statements::CURSOR)?

@@ -26,6 +26,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod attempt_runs;
 pub mod audit;
 pub mod batch_queue;
 pub mod bins;

@@ -137,6 +137,7 @@ impl Reader {
         .map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
+        crate::attempt_runs::register(&conn).map_err(err)?;
         // The full-text index, read-only, when it exists.
         let index = crate::fts::index_path(path);
         if index.exists() {
@@ -195,10 +196,21 @@ impl Reader {
 
     /// How many attempts match (for progress).
     pub fn count_attempts(&self, filter: &Filter) -> Result<u64, StoreError> {
-        let (clause, args) = attempt_where(filter);
-        let sql = format!("SELECT COUNT(*) FROM attempts a WHERE {clause}");
+        let runs = RunFilter::new(filter);
+        if runs.item_level() {
+            let mut n = 0u64;
+            self.each_attempt(filter, None, |_| {
+                n += 1;
+                true
+            })?;
+            return Ok(n);
+        }
+        let sql = format!(
+            "SELECT COALESCE(SUM(r.n), 0) FROM attempt_runs r WHERE {}",
+            runs.sql
+        );
         self.conn
-            .query_row(&sql, rusqlite::params_from_iter(args), |r| {
+            .query_row(&sql, rusqlite::params_from_iter(runs.args), |r| {
                 r.get::<_, i64>(0)
             })
             .map(|n| n as u64)
@@ -243,46 +255,86 @@ impl Reader {
         Ok(())
     }
 
-    /// Calls `each` for every matching attempt in id order, streaming.
+    /// Calls `each` for every matching attempt in id order, streaming (runs are expanded
+    /// one at a time); stops after `limit` attempts or when `each` returns false.
     pub fn each_attempt(
         &self,
         filter: &Filter,
         limit: Option<usize>,
         mut each: impl FnMut(AttemptRecord) -> bool,
     ) -> Result<(), StoreError> {
-        let (clause, args) = attempt_where(filter);
+        let runs = RunFilter::new(filter);
         let sql = format!(
-            "SELECT a.id, a.server, a.hook_id, a.event_id, a.attempt, a.at, a.url, a.request_headers, a.status,
-                    a.response_headers, a.response_body, a.latency_us, a.outcome, a.error_class, a.error
-             FROM attempts a WHERE {clause} ORDER BY a.id{}",
-            limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default()
+            "SELECT r.id, r.server, r.hook_id, r.attempt, r.request_headers, r.status,
+                    r.response_headers, r.response_body, r.outcome, r.error_class, r.error,
+                    r.first_event, r.last_event, r.items, r.urls
+             FROM attempt_runs r WHERE {} ORDER BY r.id",
+            runs.sql
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sqlite(e))?;
         let mut rows = stmt
-            .query(rusqlite::params_from_iter(args))
+            .query(rusqlite::params_from_iter(runs.args.iter()))
             .map_err(|e| self.sqlite(e))?;
+        // The events a meeting, type or text filter selects, asked for per run.
+        let mut wanted_events = match &runs.events_sql {
+            Some(sql) => Some(self.conn.prepare(sql).map_err(|e| self.sqlite(e))?),
+            None => None,
+        };
         let json = |s: String| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s));
+        let mut left = limit.unwrap_or(usize::MAX);
         while let Some(r) = rows.next().map_err(|e| self.sqlite(e))? {
             let g = |e| self.sqlite(e);
-            let record = AttemptRecord {
-                id: r.get(0).map_err(g)?,
-                server: r.get(1).map_err(g)?,
-                hook_id: r.get(2).map_err(g)?,
-                event_id: r.get(3).map_err(g)?,
-                attempt: r.get(4).map_err(g)?,
-                at: r.get(5).map_err(g)?,
-                url: r.get(6).map_err(g)?,
-                request_headers: json(r.get(7).map_err(g)?),
-                status: r.get(8).map_err(g)?,
-                response_headers: r.get::<_, Option<String>>(9).map_err(g)?.map(json),
-                response_body: r.get(10).map_err(g)?,
-                latency_us: r.get(11).map_err(g)?,
-                outcome: r.get(12).map_err(g)?,
-                error_class: r.get(13).map_err(g)?,
-                error: r.get(14).map_err(g)?,
+            let run_id: i64 = r.get(0).map_err(g)?;
+            let (first, last): (i64, i64) = (r.get(11).map_err(g)?, r.get(12).map_err(g)?);
+            let selected: Option<std::collections::HashSet<i64>> = match wanted_events.as_mut() {
+                Some(stmt) => {
+                    let mut args = vec![SqlValue::from(first), SqlValue::from(last)];
+                    args.extend(runs.events_args.iter().cloned());
+                    let ids = stmt
+                        .query_map(rusqlite::params_from_iter(args), |r| r.get(0))
+                        .map_err(g)?;
+                    Some(ids.collect::<rusqlite::Result<_>>().map_err(g)?)
+                }
+                None => None,
             };
-            if !each(record) {
-                break;
+            let blob: Vec<u8> = r.get(13).map_err(g)?;
+            let urls: Vec<String> =
+                serde_json::from_str(&r.get::<_, String>(14).map_err(g)?).unwrap_or_default();
+            let request_headers = json(r.get(4).map_err(g)?);
+            let response_headers = r.get::<_, Option<String>>(6).map_err(g)?.map(json);
+            for (i, item) in crate::attempt_runs::items(&blob).enumerate() {
+                let id = run_id * crate::attempt_runs::ID_SPAN + i as i64;
+                if !runs.takes(id, &item)
+                    || selected
+                        .as_ref()
+                        .is_some_and(|s| !s.contains(&item.event_id))
+                {
+                    continue;
+                }
+                let record = AttemptRecord {
+                    id,
+                    server: r.get(1).map_err(g)?,
+                    hook_id: r.get(2).map_err(g)?,
+                    event_id: item.event_id,
+                    attempt: r.get(3).map_err(g)?,
+                    at: item.at,
+                    url: urls.get(i).cloned().unwrap_or_default(),
+                    request_headers: request_headers.clone(),
+                    status: r.get(5).map_err(g)?,
+                    response_headers: response_headers.clone(),
+                    response_body: r.get(7).map_err(g)?,
+                    latency_us: item.latency_us,
+                    outcome: r.get(8).map_err(g)?,
+                    error_class: r.get(9).map_err(g)?,
+                    error: r.get(10).map_err(g)?,
+                };
+                if !each(record) {
+                    return Ok(());
+                }
+                left -= 1;
+                if left == 0 {
+                    return Ok(());
+                }
             }
         }
         Ok(())
@@ -434,18 +486,24 @@ impl Conditions {
                 fts_phrase(text),
             );
         }
+        // Runs that may hold event e: those whose last event is e or within a run's span
+        // after it (attempt_runs.rs).
+        let holds_e = format!(
+            "r.last_event BETWEEN e.id AND e.id + {} AND r.first_event <= e.id AND attempted(r.items, e.id)",
+            crate::attempt_runs::MAX_SPAN - 1
+        );
         match (&f.hook, &f.outcome) {
             (Some(h), Some(o)) => self.add2(
-                "EXISTS (SELECT 1 FROM attempts a WHERE a.event_id = e.id AND a.hook_id = ?a AND a.outcome = ?b)",
+                &format!("EXISTS (SELECT 1 FROM attempt_runs r WHERE r.hook_id = ?a AND r.outcome = ?b AND {holds_e})"),
                 h.clone(),
                 o.clone(),
             ),
             (Some(h), None) => self.add(
-                "EXISTS (SELECT 1 FROM attempts a WHERE a.event_id = e.id AND a.hook_id = ?)",
+                &format!("EXISTS (SELECT 1 FROM attempt_runs r WHERE r.hook_id = ? AND {holds_e})"),
                 h.clone(),
             ),
             (None, Some(o)) => self.add(
-                "EXISTS (SELECT 1 FROM attempts a WHERE a.event_id = e.id AND a.outcome = ?)",
+                &format!("EXISTS (SELECT 1 FROM attempt_runs r WHERE r.outcome = ? AND {holds_e})"),
                 o.clone(),
             ),
             (None, None) => {}
@@ -459,47 +517,112 @@ fn event_where(f: &Filter) -> (String, Vec<SqlValue>) {
     (c.sql(), c.args)
 }
 
-fn attempt_where(f: &Filter) -> (String, Vec<SqlValue>) {
-    let mut c = Conditions::default();
-    if let Some(s) = &f.server {
-        c.add("a.server = ?", s.clone());
+/// An attempt filter split in two: conditions on whole runs (SQL over `attempt_runs r`, using
+/// its indexes) and the per-attempt checks applied while a run is expanded.
+struct RunFilter {
+    sql: String,
+    args: Vec<SqlValue>,
+    /// Only attempt ids above this.
+    after: Option<i64>,
+    event: Option<i64>,
+    since: Option<i64>,
+    until: Option<i64>,
+    /// For a meeting, type or text filter: the ids of matching events between `?1` and `?2`.
+    events_sql: Option<String>,
+    /// Its arguments after the first two.
+    events_args: Vec<SqlValue>,
+}
+
+impl RunFilter {
+    fn new(f: &Filter) -> RunFilter {
+        let mut c = Conditions::default();
+        if let Some(s) = &f.server {
+            c.add("r.server = ?", s.clone());
+        }
+        if let Some(h) = &f.hook {
+            c.add("r.hook_id = ?", h.clone());
+        }
+        if let Some(o) = &f.outcome {
+            c.add("r.outcome = ?", o.clone());
+        }
+        if let Some(id) = f.event {
+            c.add(
+                &format!(
+                    "r.last_event BETWEEN ? AND ? + {} AND r.first_event <= ? AND attempted(r.items, ?)",
+                    crate::attempt_runs::MAX_SPAN - 1
+                ),
+                id,
+            );
+        }
+        if let Some(since) = f.since {
+            c.add("r.last_at >= ?", since);
+        }
+        if let Some(until) = f.until {
+            c.add("r.first_at < ?", until);
+        }
+        if let Some(after) = f.after {
+            c.add("r.id >= ?", after.max(0) / crate::attempt_runs::ID_SPAN);
+        }
+        let by_event = f.meeting.is_some() || f.event_type.is_some() || f.text.is_some();
+        let (mut events_sql, mut events_args) = (None, Vec::new());
+        if by_event {
+            let narrowed = Filter {
+                meeting: f.meeting.clone(),
+                event_type: f.event_type.clone(),
+                text: f.text.clone(),
+                ..Filter::default()
+            };
+            // Whole runs: at least one of their events matches.
+            let mut inner = Conditions {
+                clauses: Vec::new(),
+                args: std::mem::take(&mut c.args),
+            };
+            inner.events(&narrowed);
+            let inner_sql = inner.sql();
+            c.args = inner.args;
+            c.clauses.push(format!(
+                "EXISTS (SELECT 1 FROM events e WHERE e.id BETWEEN r.first_event AND r.last_event AND {inner_sql})"
+            ));
+            // Each attempt: its event is one of those.
+            let mut each = Conditions {
+                clauses: Vec::new(),
+                args: vec![SqlValue::Null, SqlValue::Null],
+            };
+            each.events(&narrowed);
+            events_sql = Some(format!(
+                "SELECT e.id FROM events e WHERE e.id BETWEEN ?1 AND ?2 AND {}",
+                each.sql()
+            ));
+            events_args = each.args.split_off(2);
+        }
+        RunFilter {
+            sql: c.sql(),
+            args: c.args,
+            after: f.after,
+            event: f.event,
+            since: f.since,
+            until: f.until,
+            events_sql,
+            events_args,
+        }
     }
-    if let Some(h) = &f.hook {
-        c.add("a.hook_id = ?", h.clone());
+
+    /// Whether some attempts of a matching run may still not match.
+    fn item_level(&self) -> bool {
+        self.after.is_some()
+            || self.event.is_some()
+            || self.since.is_some()
+            || self.until.is_some()
+            || self.events_sql.is_some()
     }
-    if let Some(o) = &f.outcome {
-        c.add("a.outcome = ?", o.clone());
+
+    /// The per-attempt checks (all but the event-set one).
+    fn takes(&self, id: i64, item: &crate::attempt_runs::Item) -> bool {
+        self.after.is_none_or(|a| id > a)
+            && self.event.is_none_or(|e| item.event_id == e)
+            && self.since.is_none_or(|s| item.at >= s)
+            && self.until.is_none_or(|u| item.at < u)
     }
-    if let Some(id) = f.event {
-        c.add("a.event_id = ?", id);
-    }
-    if let Some(since) = f.since {
-        c.add("a.at >= ?", since);
-    }
-    if let Some(until) = f.until {
-        c.add("a.at < ?", until);
-    }
-    if let Some(after) = f.after {
-        c.add("a.id > ?", after);
-    }
-    if f.meeting.is_some() || f.event_type.is_some() || f.text.is_some() {
-        let mut inner = Conditions {
-            clauses: Vec::new(),
-            args: std::mem::take(&mut c.args),
-        };
-        inner.events(&Filter {
-            meeting: f.meeting.clone(),
-            event_type: f.event_type.clone(),
-            text: f.text.clone(),
-            ..Filter::default()
-        });
-        let inner_sql = inner.sql();
-        c.args = inner.args;
-        c.clauses.push(format!(
-            "a.event_id IN (SELECT e.id FROM events e WHERE {inner_sql})"
-        ));
-    }
-    (c.sql(), c.args)
 }
 
 #[cfg(test)]
@@ -541,6 +664,182 @@ mod tests {
             .await
             .unwrap();
         (dir, path)
+    }
+
+    fn attempt(hook: &str, event_id: i64, attempt: u32, status: u16) -> crate::audit::AttemptRow {
+        crate::audit::AttemptRow {
+            server: Arc::from("s"),
+            hook_id: Arc::from(hook),
+            event_id,
+            attempt,
+            at: 1_000 + event_id,
+            url: format!("http://lms/{hook}?checksum={event_id}"),
+            request_headers: Arc::from("{}"),
+            status: Some(status),
+            response_headers: None,
+            response_body: Some("ok".into()),
+            latency_us: event_id * 10,
+            outcome: if status == 200 { "delivered" } else { "failed" },
+            error_class: (status != 200).then_some("status"),
+            error: None,
+        }
+    }
+
+    /// Attempts go in as runs (several per row) and come out one by one, filtered exactly.
+    #[tokio::test]
+    async fn attempts_stored_as_runs_are_filtered_and_paged_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let path = store.path().to_owned();
+        let (log, writer) = AuditLog::start(&path).unwrap();
+        for n in 1..=20i64 {
+            let meeting = if n % 2 == 0 { "even" } else { "odd" };
+            log.record_event(|id| EventRow {
+                id,
+                raw_id: 0,
+                server: Arc::from("s"),
+                at: 1_000 + id,
+                kind: Arc::from("chat"),
+                meeting_internal: None,
+                meeting_external: Some(meeting.to_owned()),
+                user_internal: None,
+                user_external: None,
+                raw_kind: 0,
+                json: Arc::from("{}"),
+            })
+            .await;
+        }
+        // hook a gets every event; hook b every third, and event 9 fails once first
+        for id in 1..=20i64 {
+            log.record(Record::Attempt(Box::new(attempt("a", id, 1, 200))))
+                .await;
+            if id % 3 == 0 {
+                if id == 9 {
+                    log.record(Record::Attempt(Box::new(attempt("b", id, 1, 500))))
+                        .await;
+                    log.record(Record::Attempt(Box::new(attempt("b", id, 2, 200))))
+                        .await;
+                } else {
+                    log.record(Record::Attempt(Box::new(attempt("b", id, 1, 200))))
+                        .await;
+                }
+            }
+        }
+        drop(log);
+        tokio::task::spawn_blocking(move || writer.join().unwrap())
+            .await
+            .unwrap();
+        let runs: i64 = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM attempt_runs", [], |r| r.get(0))
+            .unwrap();
+        assert!(runs < 10, "27 attempts in {runs} rows");
+
+        let r = Reader::open(&path).unwrap();
+        let all = |f: Filter| -> Vec<(String, i64, i64)> {
+            let mut out = Vec::new();
+            r.each_attempt(&f, None, |a| {
+                out.push((a.hook_id, a.event_id, a.attempt));
+                true
+            })
+            .unwrap();
+            assert_eq!(r.count_attempts(&f).unwrap(), out.len() as u64, "{f:?}");
+            out
+        };
+        assert_eq!(all(Filter::default()).len(), 27);
+        let b = all(Filter {
+            hook: Some("b".into()),
+            ..Filter::default()
+        });
+        let b_events: Vec<i64> = b.iter().map(|x| x.1).collect();
+        assert_eq!(b_events, [3, 6, 9, 9, 12, 15, 18]);
+        assert_eq!(
+            all(Filter {
+                outcome: Some("failed".into()),
+                ..Filter::default()
+            }),
+            [("b".to_owned(), 9, 1)]
+        );
+        assert_eq!(
+            all(Filter {
+                event: Some(9),
+                ..Filter::default()
+            })
+            .len(),
+            3
+        );
+        // (ordered by run: attempts of one write batch come hook by hook)
+        let mut window = all(Filter {
+            since: Some(1_005),
+            until: Some(1_007),
+            ..Filter::default()
+        });
+        window.sort();
+        assert_eq!(
+            window,
+            [
+                ("a".to_owned(), 5, 1),
+                ("a".to_owned(), 6, 1),
+                ("b".to_owned(), 6, 1)
+            ]
+        );
+        let even_b: Vec<i64> = all(Filter {
+            hook: Some("b".into()),
+            meeting: Some("even".into()),
+            ..Filter::default()
+        })
+        .iter()
+        .map(|x| x.1)
+        .collect();
+        assert_eq!(even_b, [6, 12, 18]);
+
+        // pages of 4 walk every attempt once, in id order
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = r
+                .attempts(&Filter {
+                    limit: Some(4),
+                    after,
+                    ..Filter::default()
+                })
+                .unwrap();
+            seen.extend(page.items.iter().map(|a| a.id));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 27);
+        assert!(seen.windows(2).all(|w| w[0] < w[1]));
+
+        // events by hook and outcome look inside the runs
+        let events =
+            |f: Filter| -> Vec<i64> { r.events(&f).unwrap().items.iter().map(|e| e.id).collect() };
+        assert_eq!(
+            events(Filter {
+                hook: Some("b".into()),
+                meeting: Some("odd".into()),
+                ..Filter::default()
+            }),
+            [3, 9, 15]
+        );
+        assert_eq!(
+            events(Filter {
+                outcome: Some("failed".into()),
+                ..Filter::default()
+            }),
+            [9]
+        );
+        assert_eq!(
+            events(Filter {
+                hook: Some("b".into()),
+                outcome: Some("delivered".into()),
+                since: Some(1_010),
+                ..Filter::default()
+            }),
+            [12, 15, 18]
+        );
     }
 
     #[tokio::test]

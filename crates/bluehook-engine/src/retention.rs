@@ -154,11 +154,15 @@ fn delete_batch(
         [],
         |r| r.get(0),
     )?;
-    // Attempts are in time order by id: the oldest batch, then only those before the cutoff.
-    let attempts = conn.execute(
-        "DELETE FROM attempts WHERE id IN (SELECT id FROM attempts ORDER BY id LIMIT ?2) AND at < ?1",
-        params![before, BATCH],
-    )? as u64;
+    // Attempt runs are in time order by id: the oldest batch, then only those wholly before
+    // the cutoff (a run spans at most a few ms).
+    let attempts: i64 = conn
+        .prepare_cached(
+            "DELETE FROM attempt_runs WHERE id IN (SELECT id FROM attempt_runs ORDER BY id LIMIT ?2) AND last_at < ?1 RETURNING n",
+        )?
+        .query_map(params![before, BATCH], |r| r.get::<_, i64>(0))?
+        .sum::<rusqlite::Result<i64>>()?;
+    let attempts = attempts as u64;
     let ids: Vec<i64> = {
         // The oldest events by id (ids follow time), as long as they are old enough.
         let mut stmt = conn.prepare_cached(
@@ -205,7 +209,7 @@ mod tests {
             let at = if id <= 2000 { 1_000 } else { 10_000 };
             tx.execute("INSERT INTO raw_events (id, server, received_at, channel, outcome, payload) VALUES (?1, 's', ?2, 'c', 'event', '{}')", params![id, at]).unwrap();
             tx.execute("INSERT INTO events (id, raw_id, server, at, type, raw_kind, json) VALUES (?1, ?1, 's', ?2, 't', 0, '{}')", params![id, at]).unwrap();
-            tx.execute("INSERT INTO attempts (server, hook_id, event_id, attempt, at, url, request_headers, latency_us, outcome) VALUES ('s', 'h', ?1, 1, ?2, 'u', '{}', 1, 'delivered')", params![id, at]).unwrap();
+            tx.execute("INSERT INTO attempt_runs (server, hook_id, attempt, request_headers, outcome, first_event, last_event, first_at, last_at, n, items, urls) VALUES ('s', 'h', 1, '{}', 'delivered', ?1, ?1, ?2, ?2, 1, ?3, '[\"u\"]')", params![id, at, crate::attempt_runs::Item { event_id: id, at, latency_us: 1 }.encode()]).unwrap();
         }
         // a hook that is behind: events after 1500 are still pending for it; the cursor of a
         // hook that no longer exists counts for nothing
@@ -261,7 +265,7 @@ mod tests {
         assert_eq!(
             count(
                 store.path(),
-                "SELECT COUNT(*) FROM attempts WHERE at = 10000"
+                "SELECT SUM(n) FROM attempt_runs WHERE last_at = 10000"
             ),
             1000,
             "recent attempts stay"

@@ -135,6 +135,37 @@ const MIGRATIONS: &[&str] = &[
         ended_at INTEGER,
         detail TEXT
      );",
+    // 3: attempts as runs (see attempt_runs.rs); every stored attempt becomes a run of one
+    "CREATE TABLE attempt_runs (
+        id INTEGER PRIMARY KEY,
+        server TEXT NOT NULL,
+        hook_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        request_headers TEXT NOT NULL,
+        status INTEGER,
+        response_headers TEXT,
+        response_body TEXT,
+        outcome TEXT NOT NULL,
+        error_class TEXT,
+        error TEXT,
+        first_event INTEGER NOT NULL,
+        last_event INTEGER NOT NULL,
+        first_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        items BLOB NOT NULL,
+        urls TEXT NOT NULL
+     );
+     INSERT INTO attempt_runs (id, server, hook_id, attempt, request_headers, status,
+            response_headers, response_body, outcome, error_class, error, first_event,
+            last_event, first_at, last_at, n, items, urls)
+        SELECT id, server, hook_id, attempt, request_headers, status, response_headers,
+            response_body, outcome, error_class, error, event_id, event_id, at, at, 1,
+            unhex(printf('%016X%016X%016X', event_id, at, latency_us)), json_array(url)
+        FROM attempts ORDER BY id;
+     DROP TABLE attempts;
+     CREATE INDEX attempt_runs_hook ON attempt_runs (hook_id, last_event);
+     CREATE INDEX attempt_runs_event ON attempt_runs (last_event);",
 ];
 
 /// A read-write connection in WAL mode (commits are not fsynced one by one; checkpoints are),
@@ -476,5 +507,59 @@ mod tests {
         .unwrap();
         let err = Store::open(&path).unwrap_err().to_string();
         assert!(err.contains("bluehook.sqlite3"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use super::*;
+    use crate::query::{Filter, Reader};
+
+    /// A database written before attempts became runs: each attempt reads back unchanged.
+    #[test]
+    fn attempts_of_an_older_database_become_runs_of_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bluehook.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for step in &MIGRATIONS[..2] {
+                conn.execute_batch(step).unwrap();
+            }
+            conn.execute_batch(
+                "PRAGMA user_version = 2;
+                 INSERT INTO events (id, raw_id, server, at, type, raw_kind, json) VALUES (7, 1, 's', 5, 't', 0, '{}');
+                 INSERT INTO attempts (server, hook_id, event_id, attempt, at, url, request_headers, status, response_headers, response_body, latency_us, outcome, error_class, error)
+                 VALUES ('s', 'h', 7, 1, 1700000000123, 'http://lms/a?checksum=1', '{\"accept\":\"*/*\"}', 500, '{\"date\":\"d\"}', 'no', 1234, 'failed', 'status', 'HTTP status 500'),
+                        ('s', 'h', 7, 2, 1700000000456, 'http://lms/a?checksum=1', '{}', 200, NULL, 'ok', 99, 'delivered', NULL, NULL);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let reader = Reader::open(store.path()).unwrap();
+        let attempts = reader.attempts(&Filter::default()).unwrap().items;
+        assert_eq!(attempts.len(), 2);
+        let (a, b) = (&attempts[0], &attempts[1]);
+        assert_eq!(
+            (a.event_id, a.attempt, a.at, a.latency_us, a.status),
+            (7, 1, 1700000000123, 1234, Some(500))
+        );
+        assert_eq!(a.url, "http://lms/a?checksum=1");
+        assert_eq!(a.request_headers, serde_json::json!({"accept": "*/*"}));
+        assert_eq!(a.response_headers, Some(serde_json::json!({"date": "d"})));
+        assert_eq!(
+            (
+                a.outcome.as_str(),
+                a.error_class.as_deref(),
+                a.error.as_deref()
+            ),
+            ("failed", Some("status"), Some("HTTP status 500"))
+        );
+        assert_eq!((b.attempt, b.at, b.latency_us), (2, 1700000000456, 99));
+        assert!(a.id < b.id);
+        let delivered = Filter {
+            outcome: Some("delivered".into()),
+            ..Filter::default()
+        };
+        assert_eq!(reader.count_events(&delivered).unwrap(), 1);
     }
 }

@@ -140,7 +140,7 @@ async fn events_and_attempts_are_recorded_and_queryable() {
 
     // no secret anywhere in the database's attempt rows or in exports
     let mut dump = String::new();
-    let mut stmt = db.prepare("SELECT url, request_headers, COALESCE(response_headers, ''), COALESCE(error, '') FROM attempts").unwrap();
+    let mut stmt = db.prepare("SELECT urls, request_headers, COALESCE(response_headers, ''), COALESCE(error, '') FROM attempt_runs").unwrap();
     let rows = stmt
         .query_map([], |r| {
             Ok(format!(

@@ -1,0 +1,352 @@
+//! Delivery attempts stored as runs.
+//!
+//! A busy hook makes thousands of attempts a second, and nearly all of them look alike: the
+//! same hook, attempt number, request headers, status, response headers and body. Only the
+//! event, the start time, the latency and the URL (its checksum) differ. One row with two
+//! index entries per attempt cost the relay more CPU than a third of the delivery itself, so
+//! the writer stores a *run* instead: consecutive attempts of one hook that share every other
+//! field, as one row of `attempt_runs`.
+//!
+//! - `items` packs, per attempt, the event id, start time (ms) and latency (µs) as three
+//!   big-endian `i64`, in increasing event order.
+//! - `urls` is a JSON array of the URLs called, one per attempt.
+//! - A run holds at most [`MAX_ITEMS`] attempts and spans fewer than [`MAX_SPAN`] event ids, so
+//!   the runs that may hold event X are a short index range (`last_event` from X to
+//!   X + MAX_SPAN - 1), and the SQL function `attempted(items, X)` (binary search) says whether
+//!   one does.
+//! - An attempt's id is `run id × ID_SPAN + its place in the run`: stable, increasing within a
+//!   run, and a keyset cursor like any other id.
+//!
+//! Readers ([`crate::query`]) expand runs back into one record per attempt.
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::Connection;
+use std::sync::Arc;
+
+use crate::audit::AttemptRow;
+
+/// Most attempts in one run.
+pub const MAX_ITEMS: usize = 4096;
+/// A run's events span fewer ids than this.
+pub const MAX_SPAN: i64 = 4096;
+/// Attempt ids of run `r` are `r * ID_SPAN + 0 ..`.
+pub const ID_SPAN: i64 = MAX_ITEMS as i64;
+/// Bytes per attempt in `items`.
+const ITEM_BYTES: usize = 24;
+
+/// The per-attempt part of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Item {
+    /// Event id.
+    pub event_id: i64,
+    /// When the attempt started, ms since the epoch.
+    pub at: i64,
+    /// How long it took, µs.
+    pub latency_us: i64,
+}
+
+impl Item {
+    /// The item's bytes in `items`.
+    pub fn encode(&self) -> [u8; ITEM_BYTES] {
+        let mut out = [0u8; ITEM_BYTES];
+        out[..8].copy_from_slice(&self.event_id.to_be_bytes());
+        out[8..16].copy_from_slice(&self.at.to_be_bytes());
+        out[16..].copy_from_slice(&self.latency_us.to_be_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Item {
+        let field = |i: usize| i64::from_be_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+        Item {
+            event_id: field(0),
+            at: field(8),
+            latency_us: field(16),
+        }
+    }
+}
+
+/// The attempts packed in `items`, in order (a trailing partial item is ignored).
+pub fn items(blob: &[u8]) -> impl Iterator<Item = Item> + '_ {
+    blob.chunks_exact(ITEM_BYTES).map(Item::decode)
+}
+
+/// Whether `items` holds an attempt at event `event_id` (binary search: items are in event
+/// order).
+pub fn contains(blob: &[u8], event_id: i64) -> bool {
+    let n = blob.len() / ITEM_BYTES;
+    let event_at = |i: usize| Item::decode(&blob[i * ITEM_BYTES..(i + 1) * ITEM_BYTES]).event_id;
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match event_at(mid).cmp(&event_id) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
+/// Adds `attempted(items, event_id)` to `conn`: 1 when the run's items hold that event.
+pub fn register(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "attempted",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let event: i64 = ctx.get(1)?;
+            Ok(match ctx.get_raw(0) {
+                rusqlite::types::ValueRef::Blob(b) => contains(b, event),
+                _ => false,
+            })
+        },
+    )
+}
+
+/// `INSERT` of one run; parameters in the order of [`Run::insert`].
+pub const INSERT: &str = "INSERT INTO attempt_runs (server, hook_id, attempt, request_headers, status, response_headers, response_body, outcome, error_class, error, first_event, last_event, first_at, last_at, n, items, urls) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+
+/// A run being built by the writer.
+#[derive(Debug)]
+pub struct Run {
+    /// The first attempt: what every attempt of the run shares.
+    head: Box<AttemptRow>,
+    items: Vec<u8>,
+    /// The JSON array of URLs, without its closing bracket.
+    urls: String,
+    n: usize,
+    last_event: i64,
+    first_at: i64,
+    last_at: i64,
+}
+
+fn same(a: &Arc<str>, b: &Arc<str>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
+}
+
+fn same_opt(a: &Option<Arc<str>>, b: &Option<Arc<str>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => same(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+impl Run {
+    /// A run starting with `first`.
+    pub fn new(mut first: Box<AttemptRow>) -> Run {
+        // The head keeps the shared fields; its URL goes into `urls` like every other.
+        let url = std::mem::take(&mut first.url);
+        let mut run = Run {
+            items: Vec::with_capacity(ITEM_BYTES * 64),
+            urls: String::with_capacity(64 * (url.len() + 3)),
+            n: 0,
+            last_event: first.event_id,
+            first_at: first.at,
+            last_at: first.at,
+            head: first,
+        };
+        run.urls.push('[');
+        let (event_id, at, latency_us) = (run.head.event_id, run.head.at, run.head.latency_us);
+        run.add(event_id, at, latency_us, &url);
+        run
+    }
+
+    /// Whether `a` can join the run: it shares every stored field but its event, time,
+    /// latency and URL; its event comes after the run's last; the run has room.
+    pub fn accepts(&self, a: &AttemptRow) -> bool {
+        let h = &*self.head;
+        self.n < MAX_ITEMS
+            && a.event_id > self.last_event
+            && a.event_id - h.event_id < MAX_SPAN
+            && a.attempt == h.attempt
+            && a.status == h.status
+            && a.outcome == h.outcome
+            && a.error_class == h.error_class
+            && same(&a.hook_id, &h.hook_id)
+            && same(&a.server, &h.server)
+            && same(&a.request_headers, &h.request_headers)
+            && same_opt(&a.response_headers, &h.response_headers)
+            && a.response_body == h.response_body
+            && a.error == h.error
+    }
+
+    /// Adds an attempt that [`Run::accepts`] took.
+    pub fn push(&mut self, a: &AttemptRow) {
+        self.add(a.event_id, a.at, a.latency_us, &a.url);
+    }
+
+    fn add(&mut self, event_id: i64, at: i64, latency_us: i64, url: &str) {
+        let item = Item {
+            event_id,
+            at,
+            latency_us,
+        };
+        self.items.extend_from_slice(&item.encode());
+        if self.n > 0 {
+            self.urls.push(',');
+        }
+        bluehook_core::jsjson::write_string(&mut self.urls, url);
+        self.n += 1;
+        self.last_event = event_id;
+        self.first_at = self.first_at.min(at);
+        self.last_at = self.last_at.max(at);
+    }
+
+    /// Whether `a` is an attempt of the run's hook.
+    pub fn is_for(&self, a: &AttemptRow) -> bool {
+        same(&a.hook_id, &self.head.hook_id) && same(&a.server, &self.head.server)
+    }
+
+    /// Writes the run with [`INSERT`] (a cached statement of `tx`).
+    pub fn insert(mut self, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+        self.urls.push(']');
+        let h = &*self.head;
+        tx.prepare_cached(INSERT)?.execute(rusqlite::params![
+            &*h.server,
+            &*h.hook_id,
+            h.attempt,
+            &*h.request_headers,
+            h.status,
+            h.response_headers.as_deref(),
+            h.response_body,
+            h.outcome,
+            h.error_class,
+            h.error,
+            h.event_id,
+            self.last_event,
+            self.first_at,
+            self.last_at,
+            self.n as i64,
+            self.items,
+            self.urls,
+        ])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(event_id: i64, status: u16) -> AttemptRow {
+        AttemptRow {
+            server: Arc::from("s"),
+            hook_id: Arc::from("h"),
+            event_id,
+            attempt: 1,
+            at: 1_000 + event_id,
+            url: format!("http://lms/hook?checksum={event_id:x}"),
+            request_headers: Arc::from("{}"),
+            status: Some(status),
+            response_headers: Some(Arc::from(r#"{"date":"x"}"#)),
+            response_body: Some("ok".into()),
+            latency_us: 7 * event_id,
+            outcome: if status == 200 { "delivered" } else { "failed" },
+            error_class: (status != 200).then_some("status"),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn items_round_trip_and_are_found_by_event() {
+        let events = [3i64, 9, 10, 400, 4000];
+        let blob: Vec<u8> = events
+            .iter()
+            .flat_map(|&e| {
+                Item {
+                    event_id: e,
+                    at: e * 2,
+                    latency_us: -1,
+                }
+                .encode()
+            })
+            .collect();
+        let back: Vec<Item> = items(&blob).collect();
+        assert_eq!(back.len(), 5);
+        assert_eq!(
+            back[3],
+            Item {
+                event_id: 400,
+                at: 800,
+                latency_us: -1
+            }
+        );
+        for e in events {
+            assert!(contains(&blob, e), "{e}");
+        }
+        for e in [0, 4, 11, 401, 4001, i64::MAX] {
+            assert!(!contains(&blob, e), "{e}");
+        }
+        assert!(!contains(&[], 1));
+    }
+
+    #[test]
+    fn a_run_takes_only_alike_attempts_in_event_order_within_its_limits() {
+        let mut run = Run::new(Box::new(attempt(10, 200)));
+        assert!(run.accepts(&attempt(11, 200)));
+        run.push(&attempt(11, 200));
+        assert!(!run.accepts(&attempt(11, 200)), "same event again");
+        assert!(!run.accepts(&attempt(5, 200)), "earlier event");
+        assert!(!run.accepts(&attempt(12, 500)), "another status");
+        let mut retry = attempt(12, 200);
+        retry.attempt = 2;
+        assert!(!run.accepts(&retry), "another attempt number");
+        let mut other_hook = attempt(12, 200);
+        other_hook.hook_id = Arc::from("h2");
+        assert!(!run.accepts(&other_hook));
+        let mut new_date = attempt(12, 200);
+        new_date.response_headers = Some(Arc::from(r#"{"date":"y"}"#));
+        assert!(!run.accepts(&new_date), "other response headers");
+        assert!(!run.accepts(&attempt(10 + MAX_SPAN, 200)), "span");
+        assert!(run.accepts(&attempt(10 + MAX_SPAN - 1, 200)));
+        let mut long = Run::new(Box::new(attempt(1, 200)));
+        for e in 2..=MAX_ITEMS as i64 {
+            assert!(long.accepts(&attempt(e, 200)));
+            long.push(&attempt(e, 200));
+        }
+        assert!(!long.accepts(&attempt(MAX_ITEMS as i64 + 1, 200)), "size");
+    }
+
+    #[test]
+    fn a_run_is_one_row_that_sql_can_search() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_in(dir.path()).unwrap();
+        let conn = Connection::open(store.path()).unwrap();
+        register(&conn).unwrap();
+        let mut run = Run::new(Box::new(attempt(10, 200)));
+        for e in [12, 15] {
+            run.push(&attempt(e, 200));
+        }
+        let mut conn = conn;
+        let tx = conn.transaction().unwrap();
+        run.insert(&tx).unwrap();
+        tx.commit().unwrap();
+        let (n, first, last, first_at, last_at, urls): (i64, i64, i64, i64, i64, String) = conn
+            .query_row(
+                "SELECT n, first_event, last_event, first_at, last_at, urls FROM attempt_runs",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .unwrap();
+        assert_eq!((n, first, last, first_at, last_at), (3, 10, 15, 1010, 1015));
+        let urls: Vec<String> = serde_json::from_str(&urls).unwrap();
+        assert_eq!(urls[2], "http://lms/hook?checksum=f");
+        let holds = |e: i64| -> bool {
+            conn.query_row("SELECT attempted(items, ?1) FROM attempt_runs", [e], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        assert!(holds(12) && holds(15) && !holds(13) && !holds(16));
+    }
+}
