@@ -110,7 +110,7 @@ pub const INSERT: &str = "INSERT INTO attempt_runs (server, hook_id, attempt, re
 #[derive(Debug)]
 pub struct Run {
     /// The first attempt: what every attempt of the run shares.
-    head: Box<AttemptRow>,
+    head: AttemptRow,
     items: Vec<u8>,
     /// The JSON array of URLs, without its closing bracket.
     urls: String,
@@ -134,9 +134,9 @@ fn same_opt(a: &Option<Arc<str>>, b: &Option<Arc<str>>) -> bool {
 
 impl Run {
     /// A run starting with `first`.
-    pub fn new(mut first: Box<AttemptRow>) -> Run {
+    pub fn new(first: AttemptRow) -> Run {
         // The head keeps the shared fields; its URL goes into `urls` like every other.
-        let url = std::mem::take(&mut first.url);
+        let url = first.url.clone();
         let mut run = Run {
             items: Vec::with_capacity(ITEM_BYTES * 64),
             urls: String::with_capacity(64 * (url.len() + 3)),
@@ -155,7 +155,7 @@ impl Run {
     /// Whether `a` can join the run: it shares every stored field but its event, time,
     /// latency and URL; its event comes after the run's last; the run has room.
     pub fn accepts(&self, a: &AttemptRow) -> bool {
-        let h = &*self.head;
+        let h = &self.head;
         self.n < MAX_ITEMS
             && a.event_id > self.last_event
             && a.event_id - h.event_id < MAX_SPAN
@@ -167,7 +167,7 @@ impl Run {
             && same(&a.server, &h.server)
             && same(&a.request_headers, &h.request_headers)
             && same_opt(&a.response_headers, &h.response_headers)
-            && a.response_body == h.response_body
+            && same_opt(&a.response_body, &h.response_body)
             && a.error == h.error
     }
 
@@ -201,7 +201,7 @@ impl Run {
     /// Writes the run with [`INSERT`] (a cached statement of `tx`).
     pub fn insert(mut self, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
         self.urls.push(']');
-        let h = &*self.head;
+        let h = &self.head;
         tx.prepare_cached(INSERT)?.execute(rusqlite::params![
             &*h.server,
             &*h.hook_id,
@@ -209,7 +209,7 @@ impl Run {
             &*h.request_headers,
             h.status,
             h.response_headers.as_deref(),
-            h.response_body,
+            h.response_body.as_deref(),
             h.outcome,
             h.error_class,
             h.error,
@@ -236,11 +236,11 @@ mod tests {
             event_id,
             attempt: 1,
             at: 1_000 + event_id,
-            url: format!("http://lms/hook?checksum={event_id:x}"),
+            url: Arc::from(format!("http://lms/hook?checksum={event_id:x}")),
             request_headers: Arc::from("{}"),
             status: Some(status),
             response_headers: Some(Arc::from(r#"{"date":"x"}"#)),
-            response_body: Some("ok".into()),
+            response_body: Some(Arc::from("ok")),
             latency_us: 7 * event_id,
             outcome: if status == 200 { "delivered" } else { "failed" },
             error_class: (status != 200).then_some("status"),
@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn a_run_takes_only_alike_attempts_in_event_order_within_its_limits() {
-        let mut run = Run::new(Box::new(attempt(10, 200)));
+        let mut run = Run::new(attempt(10, 200));
         assert!(run.accepts(&attempt(11, 200)));
         run.push(&attempt(11, 200));
         assert!(!run.accepts(&attempt(11, 200)), "same event again");
@@ -300,7 +300,7 @@ mod tests {
         assert!(!run.accepts(&new_date), "other response headers");
         assert!(!run.accepts(&attempt(10 + MAX_SPAN, 200)), "span");
         assert!(run.accepts(&attempt(10 + MAX_SPAN - 1, 200)));
-        let mut long = Run::new(Box::new(attempt(1, 200)));
+        let mut long = Run::new(attempt(1, 200));
         for e in 2..=MAX_ITEMS as i64 {
             assert!(long.accepts(&attempt(e, 200)));
             long.push(&attempt(e, 200));
@@ -314,7 +314,7 @@ mod tests {
         let store = crate::store::Store::open_in(dir.path()).unwrap();
         let conn = Connection::open(store.path()).unwrap();
         register(&conn).unwrap();
-        let mut run = Run::new(Box::new(attempt(10, 200)));
+        let mut run = Run::new(attempt(10, 200));
         for e in [12, 15] {
             run.push(&attempt(e, 200));
         }

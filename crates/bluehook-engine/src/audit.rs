@@ -86,7 +86,7 @@ pub struct AttemptRow {
     /// When it started, ms.
     pub at: i64,
     /// URL called (with its checksum parameter).
-    pub url: String,
+    pub url: Arc<str>,
     /// Request headers as JSON, secrets redacted.
     pub request_headers: Arc<str>,
     /// Final status, if an answer came.
@@ -94,7 +94,7 @@ pub struct AttemptRow {
     /// Response headers as JSON.
     pub response_headers: Option<Arc<str>>,
     /// First 4 KiB of the response body.
-    pub response_body: Option<String>,
+    pub response_body: Option<Arc<str>>,
     /// How long it took, µs.
     pub latency_us: i64,
     /// `delivered` or `failed`.
@@ -113,7 +113,7 @@ pub enum Record {
     /// A normalized event.
     Event(EventRow),
     /// A delivery attempt.
-    Attempt(Box<AttemptRow>),
+    Attempt(AttemptRow),
     /// A hook finished every event up to `through` (a delivered attempt also moves its
     /// hook's cursor to its event).
     Cursor {
@@ -315,7 +315,7 @@ impl AuditLog {
         if self.live.receiver_count() > 0 {
             match &record {
                 Record::Attempt(a) => {
-                    let _ = self.live.send(Live::Attempt(a.clone()));
+                    let _ = self.live.send(Live::Attempt(Box::new(a.clone())));
                 }
                 Record::Event(e) => {
                     let _ = self.live.send(Live::Event {

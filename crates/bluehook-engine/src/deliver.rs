@@ -66,6 +66,10 @@ struct Prepared {
     /// The last response's headers and their JSON: a receiver mostly answers with the same
     /// ones (the `Date` changes once a second), so most attempts share one text.
     last_response: std::sync::Mutex<Option<(HeaderMap, Arc<str>)>>,
+    /// The last response body and its text, shared the same way.
+    last_body: std::sync::Mutex<Option<(Bytes, Arc<str>)>>,
+    /// The callback URL as the audit log shows it without a checksum (bearer auth).
+    callback_url: Arc<str>,
 }
 
 /// The task that sends one hook's callbacks.
@@ -113,6 +117,8 @@ impl Worker {
             headers,
             headers_json,
             last_response: std::sync::Mutex::new(None),
+            last_body: std::sync::Mutex::new(None),
+            callback_url: Arc::from(self.hook.callback_url.as_str()),
         };
         let hook_id: Arc<str> = Arc::from(self.hook.id.as_str());
         let server: Arc<str> = Arc::from(self.server.name.as_str());
@@ -213,6 +219,14 @@ impl Worker {
             None => String::new(),
         };
         let body = Bytes::from(body);
+        // The URL the audit log shows: the same for every retry of this delivery.
+        let logged_url: Option<Arc<str>> = self.audit.as_ref().map(|_| match &checksum {
+            Some(c) => Arc::from(bluehook_core::checksum::url_with_checksum(
+                &self.hook.callback_url,
+                c.trim_start_matches("checksum="),
+            )),
+            None => prepared.callback_url.clone(),
+        });
         let mut failures = 0usize;
         loop {
             let at = now_ms();
@@ -221,7 +235,7 @@ impl Worker {
                 _ = cancel.cancelled() => return false,
                 r = self.attempt(prepared, checksum.as_deref(), &body, started / 1000, &message_id) => r,
             };
-            if let Some(audit) = &self.audit {
+            if let (Some(audit), Some(url)) = (&self.audit, &logged_url) {
                 let row = self.attempt_row(
                     prepared,
                     server,
@@ -229,10 +243,10 @@ impl Worker {
                     delivery.seq,
                     failures + 1,
                     at,
-                    checksum.as_deref(),
+                    url,
                     &tried,
                 );
-                audit.record(Record::Attempt(Box::new(row))).await;
+                audit.record(Record::Attempt(row)).await;
             }
             match tried.outcome {
                 Ok(status) => {
@@ -355,16 +369,9 @@ impl Worker {
         event: i64,
         attempt: usize,
         at: u64,
-        checksum: Option<&str>,
+        url: &Arc<str>,
         tried: &Tried,
     ) -> AttemptRow {
-        let url = match checksum {
-            Some(c) => bluehook_core::checksum::url_with_checksum(
-                &self.hook.callback_url,
-                c.trim_start_matches("checksum="),
-            ),
-            None => self.hook.callback_url.clone(),
-        };
         let request_headers = match (&prepared.headers_json, &tried.headers) {
             (Some(cached), _) => cached.clone(),
             (None, Some(h)) => Arc::from(self.shown_headers(h)),
@@ -380,7 +387,7 @@ impl Worker {
             event_id: event,
             attempt: attempt as u32,
             at: at as i64,
-            url,
+            url: url.clone(),
             request_headers,
             status: tried.status,
             response_headers: tried
@@ -390,7 +397,7 @@ impl Worker {
             response_body: tried
                 .response
                 .as_ref()
-                .map(|a| String::from_utf8_lossy(&a.body).into_owned()),
+                .map(|a| prepared.response_body_text(&a.body)),
             latency_us: tried.latency.as_micros() as i64,
             outcome: if tried.outcome.is_ok() {
                 "delivered"
@@ -451,6 +458,20 @@ fn error_class(e: &AttemptError) -> &'static str {
 }
 
 impl Prepared {
+    /// A response body as text (lossy UTF-8), shared with the previous attempt's when it is
+    /// the same.
+    fn response_body_text(&self, body: &Bytes) -> Arc<str> {
+        let mut last = self.last_body.lock().unwrap_or_else(|e| e.into_inner());
+        match &*last {
+            Some((seen, text)) if seen == body => text.clone(),
+            _ => {
+                let text: Arc<str> = Arc::from(String::from_utf8_lossy(body));
+                *last = Some((body.clone(), text.clone()));
+                text
+            }
+        }
+    }
+
     /// Response headers as JSON, shared with the previous attempt's when they are the same.
     fn response_headers_json(&self, headers: &HeaderMap) -> Arc<str> {
         let mut last = self.last_response.lock().unwrap_or_else(|e| e.into_inner());
@@ -554,12 +575,14 @@ mod tests {
     }
 
     #[test]
-    fn equal_responses_share_one_text_and_a_new_date_makes_a_new_one() {
+    fn equal_responses_share_one_text_and_a_new_date_or_body_makes_a_new_one() {
         let prepared = Prepared {
             target: http::Target::parse("http://127.0.0.1:9/"),
             headers: Ok(HeaderMap::new()),
             headers_json: None,
             last_response: std::sync::Mutex::new(None),
+            last_body: std::sync::Mutex::new(None),
+            callback_url: Arc::from("http://127.0.0.1:9/"),
         };
         let first = map(&[("date", "Mon, 23 Nov 2026 04:00:00 GMT")]);
         let a = prepared.response_headers_json(&first);
@@ -568,5 +591,11 @@ mod tests {
         let later = map(&[("date", "Mon, 23 Nov 2026 04:00:01 GMT")]);
         let c = prepared.response_headers_json(&later);
         assert!(c.contains("04:00:01"), "{c}");
+
+        let ok = prepared.response_body_text(&Bytes::from_static(b"ok"));
+        let again = prepared.response_body_text(&Bytes::from(b"ok".to_vec()));
+        assert!(Arc::ptr_eq(&ok, &again));
+        let other = prepared.response_body_text(&Bytes::from_static(b"\xffno"));
+        assert_eq!(&*other, "\u{fffd}no", "invalid UTF-8 is shown, not dropped");
     }
 }

@@ -673,11 +673,11 @@ mod tests {
             event_id,
             attempt,
             at: 1_000 + event_id,
-            url: format!("http://lms/{hook}?checksum={event_id}"),
+            url: Arc::from(format!("http://lms/{hook}?checksum={event_id}")),
             request_headers: Arc::from("{}"),
             status: Some(status),
             response_headers: None,
-            response_body: Some("ok".into()),
+            response_body: Some(Arc::from("ok")),
             latency_us: event_id * 10,
             outcome: if status == 200 { "delivered" } else { "failed" },
             error_class: (status != 200).then_some("status"),
@@ -711,17 +711,13 @@ mod tests {
         }
         // hook a gets every event; hook b every third, and event 9 fails once first
         for id in 1..=20i64 {
-            log.record(Record::Attempt(Box::new(attempt("a", id, 1, 200))))
-                .await;
+            log.record(Record::Attempt(attempt("a", id, 1, 200))).await;
             if id % 3 == 0 {
                 if id == 9 {
-                    log.record(Record::Attempt(Box::new(attempt("b", id, 1, 500))))
-                        .await;
-                    log.record(Record::Attempt(Box::new(attempt("b", id, 2, 200))))
-                        .await;
+                    log.record(Record::Attempt(attempt("b", id, 1, 500))).await;
+                    log.record(Record::Attempt(attempt("b", id, 2, 200))).await;
                 } else {
-                    log.record(Record::Attempt(Box::new(attempt("b", id, 1, 200))))
-                        .await;
+                    log.record(Record::Attempt(attempt("b", id, 1, 200))).await;
                 }
             }
         }
