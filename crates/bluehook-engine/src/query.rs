@@ -423,6 +423,9 @@ fn fts_phrase(text: &str) -> String {
 struct Conditions {
     clauses: Vec<String>,
     args: Vec<SqlValue>,
+    /// Limits the full-text lookup to event ids between `?1` and `?2` (for per-run queries:
+    /// FTS5 seeks to that range instead of reading every match each time).
+    fts_in_range: bool,
 }
 
 impl Conditions {
@@ -481,10 +484,16 @@ impl Conditions {
             self.add("e.id = ?", id);
         }
         if let Some(text) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            self.add(
-                "e.id IN (SELECT rowid FROM fts.events_fts WHERE events_fts MATCH ?)",
-                fts_phrase(text),
-            );
+            let range = if self.fts_in_range {
+                " AND rowid BETWEEN ?1 AND ?2"
+            } else {
+                ""
+            };
+            self.args.push(fts_phrase(text).into());
+            let n = self.args.len();
+            self.clauses.push(format!(
+                "e.id IN (SELECT rowid FROM fts.events_fts WHERE events_fts MATCH ?{n}{range})"
+            ));
         }
         // Runs that may hold event e: those whose last event is e or within a run's span
         // after it (attempt_runs.rs).
@@ -574,8 +583,8 @@ impl RunFilter {
             };
             // Whole runs: at least one of their events matches.
             let mut inner = Conditions {
-                clauses: Vec::new(),
                 args: std::mem::take(&mut c.args),
+                ..Conditions::default()
             };
             inner.events(&narrowed);
             let inner_sql = inner.sql();
@@ -585,8 +594,9 @@ impl RunFilter {
             ));
             // Each attempt: its event is one of those.
             let mut each = Conditions {
-                clauses: Vec::new(),
                 args: vec![SqlValue::Null, SqlValue::Null],
+                fts_in_range: true,
+                ..Conditions::default()
             };
             each.events(&narrowed);
             events_sql = Some(format!(
@@ -705,7 +715,7 @@ mod tests {
                 user_internal: None,
                 user_external: None,
                 raw_kind: 0,
-                json: Arc::from("{}"),
+                json: Arc::from(format!(r#"{{"text":"word{n}"}}"#)),
             })
             .await;
         }
@@ -788,6 +798,14 @@ mod tests {
         .map(|x| x.1)
         .collect();
         assert_eq!(even_b, [6, 12, 18]);
+        assert_eq!(
+            all(Filter {
+                hook: Some("b".into()),
+                text: Some("word9".into()),
+                ..Filter::default()
+            }),
+            [("b".to_owned(), 9, 1), ("b".to_owned(), 9, 2)]
+        );
 
         // pages of 4 walk every attempt once, in id order
         let mut seen = Vec::new();
