@@ -138,8 +138,8 @@ impl Run {
         // The head keeps the shared fields; its URL goes into `urls` like every other.
         let url = first.url.clone();
         let mut run = Run {
-            items: Vec::with_capacity(ITEM_BYTES * 64),
-            urls: String::with_capacity(64 * (url.len() + 3)),
+            items: Vec::with_capacity(ITEM_BYTES * 16),
+            urls: String::with_capacity(16 * (url.len() + 3)),
             n: 0,
             last_event: first.event_id,
             first_at: first.at,
