@@ -269,6 +269,10 @@ impl Store {
                 .map_err(err)?;
         }
         for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            if version > 0 {
+                // Converting an existing log can take a while on a large file.
+                tracing::info!(path = %path.display(), to = i + 1, "migrating the database");
+            }
             conn.execute_batch(&format!(
                 "BEGIN; {step} PRAGMA user_version = {}; COMMIT;",
                 i + 1
