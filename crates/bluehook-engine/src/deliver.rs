@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AttemptRow, AuditLog, Record};
+use crate::delivery_threads::DeliveryThreads;
 use crate::dispatch::{Delivery, Dispatcher};
 use crate::http::{self, HttpError};
 use crate::stats::ServerStats;
@@ -28,17 +29,19 @@ use crate::stats::ServerStats;
 /// How often an idle worker moves its cursor up to what has been dispatched.
 const IDLE_CURSOR_INTERVAL: Duration = Duration::from_secs(5);
 
-/// What every worker shares: the delivery settings.
+/// What every worker shares: the delivery settings and the threads workers run on.
 #[derive(Debug)]
 pub struct DeliveryContext {
     /// Retry schedule, timeout, user agent, redirects.
     pub config: DeliveryConfig,
+    /// Where hook workers run.
+    pub threads: DeliveryThreads,
 }
 
 impl DeliveryContext {
-    /// Settings for every worker.
-    pub fn new(config: DeliveryConfig) -> Self {
-        DeliveryContext { config }
+    /// Settings for every worker, and the threads they run on.
+    pub fn new(config: DeliveryConfig, threads: DeliveryThreads) -> Self {
+        DeliveryContext { config, threads }
     }
 }
 

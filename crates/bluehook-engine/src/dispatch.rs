@@ -168,7 +168,8 @@ impl Dispatcher {
             client: crate::http::Client::new(self.ctx.config.max_redirects),
             audit: self.audit.clone(),
         };
-        self.tracker.spawn(worker.run(rx));
+        self.tracker
+            .spawn_on(worker.run(rx), self.ctx.threads.next());
         self.write().push(Entry {
             hook,
             queue: tx,

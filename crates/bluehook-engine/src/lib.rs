@@ -34,6 +34,7 @@ pub mod captures;
 pub mod catcher;
 pub mod catcher_api;
 pub mod deliver;
+pub mod delivery_threads;
 pub mod dispatch;
 pub mod export;
 pub mod forward;
@@ -83,6 +84,9 @@ pub enum EngineError {
     /// No data directory could be chosen.
     #[error("no data directory: set data_dir or BLUEHOOK_DATA_DIR (HOME is not set)")]
     NoDataDir,
+    /// The threads that run hook workers could not start.
+    #[error("cannot start the delivery threads: {0}")]
+    Threads(std::io::Error),
 }
 
 /// Messages waiting for a server's relay before ingest slows down.
@@ -112,6 +116,8 @@ pub struct Engine {
     catcher_writer: Option<std::thread::JoinHandle<()>>,
     catcher_addr: Option<SocketAddr>,
     simulator: Arc<simulator::Simulator>,
+    /// Delivery settings and the threads hook workers run on.
+    delivery: Arc<deliver::DeliveryContext>,
 }
 
 /// The data directory: configured, else `$XDG_DATA_HOME/bluehook`, else `~/.local/share/bluehook`.
@@ -143,7 +149,12 @@ impl Engine {
         } else {
             (None, None)
         };
-        let ctx = Arc::new(deliver::DeliveryContext::new(config.delivery.clone()));
+        let threads =
+            delivery_threads::DeliveryThreads::per_core().map_err(EngineError::Threads)?;
+        let ctx = Arc::new(deliver::DeliveryContext::new(
+            config.delivery.clone(),
+            threads,
+        ));
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
 
@@ -347,6 +358,7 @@ impl Engine {
             catcher_writer,
             catcher_addr,
             simulator,
+            delivery: ctx,
         })
     }
 
@@ -436,8 +448,11 @@ impl Engine {
             audit_writer,
             catcher,
             catcher_writer,
+            delivery,
             ..
         } = self;
+        // Every worker has stopped (or was given up on): end their threads.
+        let _ = tokio::task::spawn_blocking(move || delivery.threads.stop()).await;
         // The writers finish their last batch once every handle to them is gone.
         drop(servers);
         drop(audit);
