@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AttemptRow, AuditLog, Record};
-use crate::delivery_threads::DeliveryThreads;
+use crate::delivery_threads::Runtimes;
 use crate::dispatch::{Delivery, Dispatcher};
 use crate::http::{self, HttpError};
 use crate::stats::ServerStats;
@@ -35,12 +35,12 @@ pub struct DeliveryContext {
     /// Retry schedule, timeout, user agent, redirects.
     pub config: DeliveryConfig,
     /// Where hook workers run.
-    pub threads: DeliveryThreads,
+    pub threads: Arc<Runtimes>,
 }
 
 impl DeliveryContext {
     /// Settings for every worker, and the threads they run on.
-    pub fn new(config: DeliveryConfig, threads: DeliveryThreads) -> Self {
+    pub fn new(config: DeliveryConfig, threads: Arc<Runtimes>) -> Self {
         DeliveryContext { config, threads }
     }
 }

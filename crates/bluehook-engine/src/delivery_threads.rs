@@ -10,17 +10,24 @@
 //! hook costs its thread nothing but the wait, and the other hooks on that thread go on.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
-/// Single-threaded runtimes for hook workers, each on its own thread.
+/// The threads, owned by the engine: dropping this ends them (and drops the workers still on
+/// them), so an engine dropped without a shutdown leaves no worker behind.
 #[derive(Debug)]
 pub struct DeliveryThreads {
-    handles: Vec<Handle>,
-    next: AtomicUsize,
+    runtimes: Arc<Runtimes>,
     stop: CancellationToken,
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+/// Where hook workers are spawned: the threads' runtimes, shared with the dispatchers.
+#[derive(Debug)]
+pub struct Runtimes {
+    handles: Vec<Handle>,
+    next: AtomicUsize,
 }
 
 impl DeliveryThreads {
@@ -42,8 +49,10 @@ impl DeliveryThreads {
             );
         }
         Ok(DeliveryThreads {
-            handles,
-            next: AtomicUsize::new(0),
+            runtimes: Arc::new(Runtimes {
+                handles,
+                next: AtomicUsize::new(0),
+            }),
             stop,
             threads: Mutex::new(threads),
         })
@@ -54,23 +63,12 @@ impl DeliveryThreads {
         Self::start(std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 
-    /// The runtime for the next hook worker (the threads in turn).
-    pub fn next(&self) -> &Handle {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len();
-        &self.handles[i]
+    /// Their runtimes, for spawning workers.
+    pub fn runtimes(&self) -> Arc<Runtimes> {
+        self.runtimes.clone()
     }
 
-    /// How many threads there are.
-    pub fn len(&self) -> usize {
-        self.handles.len()
-    }
-
-    /// Always false: there is at least one thread.
-    pub fn is_empty(&self) -> bool {
-        self.handles.is_empty()
-    }
-
-    /// Stops the threads and waits for them (blocking). Tasks still on them are dropped, so
+    /// Stops the threads and waits for them (blocking). Workers still on them are dropped, so
     /// stop the workers first.
     pub fn stop(&self) {
         self.stop.cancel();
@@ -83,8 +81,26 @@ impl DeliveryThreads {
 
 impl Drop for DeliveryThreads {
     fn drop(&mut self) {
-        // Without joining: the threads end on their own as soon as they see the token.
+        // Without joining: each thread ends as soon as it sees the token.
         self.stop.cancel();
+    }
+}
+
+impl Runtimes {
+    /// The runtime for the next hook worker (the threads in turn).
+    pub fn next(&self) -> &Handle {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.handles.len();
+        &self.handles[i]
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Always false: there is at least one.
+    pub fn is_empty(&self) -> bool {
+        self.handles.is_empty()
     }
 }
 
@@ -92,18 +108,22 @@ impl Drop for DeliveryThreads {
 mod tests {
     use super::*;
 
+    fn thread_of(h: &Handle) -> Option<String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        h.spawn(async move {
+            let _ = tx.send(std::thread::current().name().map(str::to_owned));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(5))
+            .ok()
+            .flatten()
+    }
+
     #[test]
     fn tasks_run_on_the_threads_in_turn_and_stop_ends_them() {
         let threads = DeliveryThreads::start(2).unwrap();
-        assert_eq!(threads.len(), 2);
-        let name = |h: &Handle| {
-            let (tx, rx) = std::sync::mpsc::channel();
-            h.spawn(async move {
-                let _ = tx.send(std::thread::current().name().map(str::to_owned));
-            });
-            rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap()
-        };
-        let names: Vec<_> = (0..4).map(|_| name(threads.next())).collect();
+        let runtimes = threads.runtimes();
+        assert_eq!(runtimes.len(), 2);
+        let names: Vec<_> = (0..4).map(|_| thread_of(runtimes.next())).collect();
         assert_eq!(
             names,
             [
@@ -116,5 +136,23 @@ mod tests {
         );
         threads.stop();
         assert!(threads.threads.lock().unwrap().is_empty());
+        assert_eq!(thread_of(runtimes.next()), None, "nothing runs after stop");
+    }
+
+    #[test]
+    fn dropping_the_threads_ends_what_runs_on_them() {
+        let threads = DeliveryThreads::start(1).unwrap();
+        let runtimes = threads.runtimes();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        runtimes.next().spawn(async move {
+            // Holds the sender until the task is dropped with its runtime.
+            let _tx = tx;
+            std::future::pending::<()>().await
+        });
+        drop(threads);
+        assert_eq!(
+            rx.recv_timeout(std::time::Duration::from_secs(5)),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+        );
     }
 }

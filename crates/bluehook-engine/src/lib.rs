@@ -116,8 +116,8 @@ pub struct Engine {
     catcher_writer: Option<std::thread::JoinHandle<()>>,
     catcher_addr: Option<SocketAddr>,
     simulator: Arc<simulator::Simulator>,
-    /// Delivery settings and the threads hook workers run on.
-    delivery: Arc<deliver::DeliveryContext>,
+    /// The threads hook workers run on (dropping the engine ends them).
+    delivery_threads: delivery_threads::DeliveryThreads,
 }
 
 /// The data directory: configured, else `$XDG_DATA_HOME/bluehook`, else `~/.local/share/bluehook`.
@@ -149,11 +149,11 @@ impl Engine {
         } else {
             (None, None)
         };
-        let threads =
+        let delivery_threads =
             delivery_threads::DeliveryThreads::per_core().map_err(EngineError::Threads)?;
         let ctx = Arc::new(deliver::DeliveryContext::new(
             config.delivery.clone(),
-            threads,
+            delivery_threads.runtimes(),
         ));
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -358,7 +358,7 @@ impl Engine {
             catcher_writer,
             catcher_addr,
             simulator,
-            delivery: ctx,
+            delivery_threads,
         })
     }
 
@@ -448,11 +448,11 @@ impl Engine {
             audit_writer,
             catcher,
             catcher_writer,
-            delivery,
+            delivery_threads,
             ..
         } = self;
         // Every worker has stopped (or was given up on): end their threads.
-        let _ = tokio::task::spawn_blocking(move || delivery.threads.stop()).await;
+        let _ = tokio::task::spawn_blocking(move || delivery_threads.stop()).await;
         // The writers finish their last batch once every handle to them is gone.
         drop(servers);
         drop(audit);

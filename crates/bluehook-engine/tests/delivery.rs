@@ -463,3 +463,41 @@ async fn a_slow_body_after_the_headers_still_counts() {
     assert_eq!(engine.stats("default").unwrap().failed_attempts, 0);
     engine.shutdown().await;
 }
+
+/// Hook workers run on the engine's own delivery threads: an engine dropped without a
+/// shutdown must not leave a worker behind that keeps calling its hook.
+#[tokio::test]
+async fn a_dropped_engine_stops_calling_hooks() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start().await;
+    receiver.set_default(Reply::status(500));
+    let mut cfg = config(&redis, data.path());
+    cfg.delivery.retry_intervals_ms = vec![10; 100_000];
+    let engine = start(cfg, &redis).await;
+    create_hook(&engine, &receiver.url("/down"), "").await;
+    redis.publish(AKKA, &raw::chat(1));
+    receiver.wait_for(3, WAIT).await;
+    drop(engine);
+    // A request already on its way may still land; after that, nothing.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut settled = receiver.count();
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = receiver.count();
+        if now == settled {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a worker outlived its engine"
+        );
+        settled = now;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        receiver.count(),
+        settled,
+        "a worker outlived its engine (retries every 10 ms)"
+    );
+}
