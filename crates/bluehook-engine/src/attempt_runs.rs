@@ -87,6 +87,16 @@ pub fn contains(blob: &[u8], event_id: i64) -> bool {
     false
 }
 
+/// SQL that holds for the runs `r` with an attempt at event `event` (an SQL expression: a
+/// column or a placeholder): its index range on `last_event` (a run spans fewer than
+/// [`MAX_SPAN`] ids), then `attempted()` over the few runs in it.
+pub fn holds_event_sql(event: &str) -> String {
+    format!(
+        "r.last_event BETWEEN {event} AND {event} + {} AND r.first_event <= {event} AND attempted(r.items, {event})",
+        MAX_SPAN - 1
+    )
+}
+
 /// Adds `attempted(items, event_id)` to `conn`: 1 when the run's items hold that event.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function(

@@ -7,8 +7,9 @@
 //! publishes the highest committed event id on a `watch` channel. Attempts, cursors and the
 //! like (nothing waits for them) go into a [`BatchQueue`] that the writer takes every 25 ms or
 //! 4,096 records, and writes in slices, committing any waiting events with each slice. A worker
-//! starts a delivery only once its event is committed (`wait_durable`), so every delivery is on disk before its first attempt and survives a
-//! crash: after a restart each hook resumes after its cursor (the last event it finished).
+//! starts a delivery only once its event is committed (`wait_durable`), so every delivery is on
+//! disk before its first attempt and survives a crash: after a restart each hook resumes after
+//! its cursor (the last event it finished).
 //! Ids are handed out in memory (atomics seeded from the database), so rows can reference each
 //! other before they are written. A failed commit is retried, never dropped.
 

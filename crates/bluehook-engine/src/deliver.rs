@@ -66,11 +66,11 @@ struct Prepared {
     /// The request headers as the audit log shows them, when every attempt sends the same
     /// ones (no signature headers).
     headers_json: Option<Arc<str>>,
-    /// The last response's headers and their JSON: a receiver mostly answers with the same
-    /// ones (the `Date` changes once a second), so most attempts share one text.
-    last_response: std::sync::Mutex<Option<(HeaderMap, Arc<str>)>>,
-    /// The last response body and its text, shared the same way.
-    last_body: std::sync::Mutex<Option<(Bytes, Arc<str>)>>,
+    /// The last response's headers as JSON: a receiver mostly answers with the same ones (the
+    /// `Date` changes once a second), so most attempts share one text.
+    response_headers: LastText<HeaderMap>,
+    /// The last response body as text, shared the same way.
+    response_body: LastText<Bytes>,
     /// The callback URL as the audit log shows it without a checksum (bearer auth).
     callback_url: Arc<str>,
 }
@@ -119,8 +119,8 @@ impl Worker {
             target: http::Target::parse(&self.hook.callback_url),
             headers,
             headers_json,
-            last_response: std::sync::Mutex::new(None),
-            last_body: std::sync::Mutex::new(None),
+            response_headers: LastText::default(),
+            response_body: LastText::default(),
             callback_url: Arc::from(self.hook.callback_url.as_str()),
         };
         let hook_id: Arc<str> = Arc::from(self.hook.id.as_str());
@@ -460,32 +460,46 @@ fn error_class(e: &AttemptError) -> &'static str {
     }
 }
 
-impl Prepared {
-    /// A response body as text (lossy UTF-8), shared with the previous attempt's when it is
-    /// the same.
-    fn response_body_text(&self, body: &Bytes) -> Arc<str> {
-        let mut last = self.last_body.lock().unwrap_or_else(|e| e.into_inner());
+/// The text of the last value seen, handed out again while the value repeats.
+struct LastText<K> {
+    last: std::sync::Mutex<Option<(K, Arc<str>)>>,
+}
+
+impl<K> Default for LastText<K> {
+    fn default() -> Self {
+        LastText {
+            last: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl<K: PartialEq + Clone> LastText<K> {
+    /// The text of `value`: the previous one's when `value` equals it, else `make(value)`.
+    fn of(&self, value: &K, make: impl FnOnce(&K) -> String) -> Arc<str> {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         match &*last {
-            Some((seen, text)) if seen == body => text.clone(),
+            Some((seen, text)) if seen == value => text.clone(),
             _ => {
-                let text: Arc<str> = Arc::from(String::from_utf8_lossy(body));
-                *last = Some((body.clone(), text.clone()));
+                let text: Arc<str> = Arc::from(make(value));
+                *last = Some((value.clone(), text.clone()));
                 text
             }
         }
     }
+}
+
+impl Prepared {
+    /// A response body as text (lossy UTF-8), shared with the previous attempt's when it is
+    /// the same.
+    fn response_body_text(&self, body: &Bytes) -> Arc<str> {
+        self.response_body
+            .of(body, |b| String::from_utf8_lossy(b).into_owned())
+    }
 
     /// Response headers as JSON, shared with the previous attempt's when they are the same.
     fn response_headers_json(&self, headers: &HeaderMap) -> Arc<str> {
-        let mut last = self.last_response.lock().unwrap_or_else(|e| e.into_inner());
-        match &*last {
-            Some((seen, json)) if seen == headers => json.clone(),
-            _ => {
-                let json: Arc<str> = Arc::from(headers_json(headers, |_| false));
-                *last = Some((headers.clone(), json.clone()));
-                json
-            }
-        }
+        self.response_headers
+            .of(headers, |h| headers_json(h, |_| false))
     }
 }
 
@@ -583,8 +597,8 @@ mod tests {
             target: http::Target::parse("http://127.0.0.1:9/"),
             headers: Ok(HeaderMap::new()),
             headers_json: None,
-            last_response: std::sync::Mutex::new(None),
-            last_body: std::sync::Mutex::new(None),
+            response_headers: LastText::default(),
+            response_body: LastText::default(),
             callback_url: Arc::from("http://127.0.0.1:9/"),
         };
         let first = map(&[("date", "Mon, 23 Nov 2026 04:00:00 GMT")]);

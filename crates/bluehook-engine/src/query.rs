@@ -300,8 +300,25 @@ impl Reader {
             let blob: Vec<u8> = r.get(13).map_err(g)?;
             let urls: Vec<String> =
                 serde_json::from_str(&r.get::<_, String>(14).map_err(g)?).unwrap_or_default();
-            let request_headers = json(r.get(4).map_err(g)?);
-            let response_headers = r.get::<_, Option<String>>(6).map_err(g)?.map(json);
+            // What every attempt of the run shares; each gets its own id, event, time,
+            // latency and URL.
+            let shared = AttemptRecord {
+                id: 0,
+                server: r.get(1).map_err(g)?,
+                hook_id: r.get(2).map_err(g)?,
+                event_id: 0,
+                attempt: r.get(3).map_err(g)?,
+                at: 0,
+                url: String::new(),
+                request_headers: json(r.get(4).map_err(g)?),
+                status: r.get(5).map_err(g)?,
+                response_headers: r.get::<_, Option<String>>(6).map_err(g)?.map(json),
+                response_body: r.get(7).map_err(g)?,
+                latency_us: 0,
+                outcome: r.get(8).map_err(g)?,
+                error_class: r.get(9).map_err(g)?,
+                error: r.get(10).map_err(g)?,
+            };
             for (i, item) in crate::attempt_runs::items(&blob).enumerate() {
                 let id = run_id * crate::attempt_runs::ID_SPAN + i as i64;
                 if !runs.takes(id, &item)
@@ -313,20 +330,11 @@ impl Reader {
                 }
                 let record = AttemptRecord {
                     id,
-                    server: r.get(1).map_err(g)?,
-                    hook_id: r.get(2).map_err(g)?,
                     event_id: item.event_id,
-                    attempt: r.get(3).map_err(g)?,
                     at: item.at,
                     url: urls.get(i).cloned().unwrap_or_default(),
-                    request_headers: request_headers.clone(),
-                    status: r.get(5).map_err(g)?,
-                    response_headers: response_headers.clone(),
-                    response_body: r.get(7).map_err(g)?,
                     latency_us: item.latency_us,
-                    outcome: r.get(8).map_err(g)?,
-                    error_class: r.get(9).map_err(g)?,
-                    error: r.get(10).map_err(g)?,
+                    ..shared.clone()
                 };
                 if !each(record) {
                     return Ok(());
@@ -495,24 +503,19 @@ impl Conditions {
                 "e.id IN (SELECT rowid FROM fts.events_fts WHERE events_fts MATCH ?{n}{range})"
             ));
         }
-        // Runs that may hold event e: those whose last event is e or within a run's span
-        // after it (attempt_runs.rs).
-        let holds_e = format!(
-            "r.last_event BETWEEN e.id AND e.id + {} AND r.first_event <= e.id AND attempted(r.items, e.id)",
-            crate::attempt_runs::MAX_SPAN - 1
-        );
+        let holds_e = || crate::attempt_runs::holds_event_sql("e.id");
         match (&f.hook, &f.outcome) {
             (Some(h), Some(o)) => self.add2(
-                &format!("EXISTS (SELECT 1 FROM attempt_runs r WHERE r.hook_id = ?a AND r.outcome = ?b AND {holds_e})"),
+                &format!("EXISTS (SELECT 1 FROM attempt_runs r WHERE r.hook_id = ?a AND r.outcome = ?b AND {})", holds_e()),
                 h.clone(),
                 o.clone(),
             ),
             (Some(h), None) => self.add(
-                &format!("EXISTS (SELECT 1 FROM attempt_runs r WHERE r.hook_id = ? AND {holds_e})"),
+                &format!("EXISTS (SELECT 1 FROM attempt_runs r WHERE r.hook_id = ? AND {})", holds_e()),
                 h.clone(),
             ),
             (None, Some(o)) => self.add(
-                &format!("EXISTS (SELECT 1 FROM attempt_runs r WHERE r.outcome = ? AND {holds_e})"),
+                &format!("EXISTS (SELECT 1 FROM attempt_runs r WHERE r.outcome = ? AND {})", holds_e()),
                 o.clone(),
             ),
             (None, None) => {}
@@ -555,13 +558,8 @@ impl RunFilter {
             c.add("r.outcome = ?", o.clone());
         }
         if let Some(id) = f.event {
-            c.add(
-                &format!(
-                    "r.last_event BETWEEN ? AND ? + {} AND r.first_event <= ? AND attempted(r.items, ?)",
-                    crate::attempt_runs::MAX_SPAN - 1
-                ),
-                id,
-            );
+            // Every `?` of the clause stands for `id`.
+            c.add(&crate::attempt_runs::holds_event_sql("?"), id);
         }
         if let Some(since) = f.since {
             c.add("r.last_at >= ?", since);
