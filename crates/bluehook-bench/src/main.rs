@@ -118,14 +118,7 @@ impl Bluehook {
     /// CPU time the process has used so far, all its threads, in ns (the scheduler's own
     /// accounting, so it does not depend on how busy the rest of the machine is).
     fn cpu_ns(&self) -> u64 {
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.child.id())) else {
-            return 0;
-        };
-        tasks
-            .flatten()
-            .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
-            .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-            .sum()
+        self.cpu_by_thread().values().sum()
     }
 
     /// CPU time so far per thread name (threads of one name summed), in ns.
@@ -154,7 +147,7 @@ impl Bluehook {
         loop {
             let before = self.cpu_ns();
             tokio::time::sleep(Duration::from_millis(300)).await;
-            if self.cpu_ns() - before < 3_000_000 || Instant::now() > deadline {
+            if self.cpu_ns().saturating_sub(before) < 3_000_000 || Instant::now() > deadline {
                 return;
             }
         }
@@ -472,7 +465,7 @@ async fn relay_runs(
         one.push(burst(redis, counts, n, 1).await?);
         bh.settle().await;
     }
-    let one_cpu_ns = (bh.cpu_ns() - cpu) / (3 * n as u64);
+    let one_cpu_ns = bh.cpu_ns().saturating_sub(cpu) / (3 * n as u64);
     one.sort_by(f64::total_cmp);
 
     for i in 1..10 {
@@ -485,7 +478,7 @@ async fn relay_runs(
         ten.push(burst(redis, counts, n, 10).await?);
         bh.settle().await;
     }
-    let ten_cpu_ns = (bh.cpu_ns() - cpu) / (30 * n as u64);
+    let ten_cpu_ns = bh.cpu_ns().saturating_sub(cpu) / (30 * n as u64);
     ten.sort_by(f64::total_cmp);
 
     destroy_all(&bh).await?;
@@ -566,7 +559,7 @@ async fn audit_cost_runs(binary: &PathBuf, n: usize) -> Result<Vec<(String, Stri
                 let before = bh.cpu_ns();
                 rates.push(burst(redis, &counts, n, wanted).await?);
                 bh.settle().await;
-                *cpu += bh.cpu_ns() - before;
+                *cpu += bh.cpu_ns().saturating_sub(before);
             }
         }
         let threads_after = on.cpu_by_thread();
