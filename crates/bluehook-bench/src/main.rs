@@ -549,7 +549,7 @@ async fn audit_cost_runs(binary: &PathBuf, n: usize) -> Result<Vec<(String, Stri
         on.settle().await;
         off.settle().await;
         let (mut rate_on, mut rate_off, mut cpu_on, mut cpu_off) = (vec![], vec![], 0, 0);
-        let threads_before = on.cpu_by_thread();
+        let threads_before = [on.cpu_by_thread(), off.cpu_by_thread()];
         for _ in 0..RUNS {
             for (bh, redis, rates, cpu) in [
                 (&on, &redis_on, &mut rate_on, &mut cpu_on),
@@ -562,7 +562,7 @@ async fn audit_cost_runs(binary: &PathBuf, n: usize) -> Result<Vec<(String, Stri
                 *cpu += bh.cpu_ns().saturating_sub(before);
             }
         }
-        let threads_after = on.cpu_by_thread();
+        let threads_after = [on.cpu_by_thread(), off.cpu_by_thread()];
         rate_on.sort_by(f64::total_cmp);
         rate_off.sort_by(f64::total_cmp);
         let (m_on, m_off) = (rate_on[RUNS / 2], rate_off[RUNS / 2]);
@@ -582,20 +582,41 @@ async fn audit_cost_runs(binary: &PathBuf, n: usize) -> Result<Vec<(String, Stri
                 cpu_off as f64 / deliveries as f64 / 1000.0
             ),
         ));
-        let split: Vec<String> = threads_after
-            .iter()
-            .map(|(name, after)| {
-                let spent = after - threads_before.get(name).copied().unwrap_or(0);
-                (name, spent as f64 / deliveries as f64 / 1000.0)
-            })
-            .filter(|(_, us)| *us >= 0.05)
-            .map(|(name, us)| format!("{name} {us:.1}"))
-            .collect();
-        rows.push((
-            format!("{wanted} hook(s), audit on: CPU per delivery by thread, µs"),
-            split.join(", "),
-        ));
+        for (which, before, after) in [
+            ("on", &threads_before[0], &threads_after[0]),
+            ("off", &threads_before[1], &threads_after[1]),
+        ] {
+            let split: Vec<String> = after
+                .iter()
+                .map(|(name, after)| {
+                    let spent = after.saturating_sub(before.get(name).copied().unwrap_or(0));
+                    (name, spent as f64 / deliveries as f64 / 1000.0)
+                })
+                .filter(|(_, us)| *us >= 0.05)
+                .map(|(name, us)| format!("{name} {us:.1}"))
+                .collect();
+            rows.push((
+                format!("{wanted} hook(s), audit {which}: CPU per delivery by thread, µs"),
+                split.join(", "),
+            ));
+        }
     }
+    // How well attempts gather into runs (one row each): the fewer rows, the cheaper the log.
+    let db = data_on.path().join("bluehook.sqlite3");
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let (runs, attempts): (i64, i64) = conn.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM attempt_runs",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    rows.push((
+        "audit on: attempts logged, in rows (runs)".into(),
+        format!(
+            "{attempts} in {runs} rows ({:.0} attempts per row)",
+            attempts as f64 / runs.max(1) as f64
+        ),
+    ));
     Ok(rows)
 }
 
