@@ -17,6 +17,10 @@
 //! - An attempt's id is `run id × ID_SPAN + its place in the run`: stable, increasing within a
 //!   run, and a keyset cursor like any other id.
 //!
+//! Runs are built where attempts happen: each hook worker gathers its attempts in a
+//! [`Gathering`] and hands the writer a finished run (see [`Gathering::add`] for when), so the
+//! writer and the queue to it see one record per run, not one per attempt.
+//!
 //! Readers ([`crate::query`]) expand runs back into one record per attempt.
 
 use rusqlite::functions::FunctionFlags;
@@ -116,18 +120,20 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
 /// `INSERT` of one run; parameters in the order of [`Run::insert`].
 pub const INSERT: &str = "INSERT INTO attempt_runs (server, hook_id, attempt, request_headers, status, response_headers, response_body, outcome, error_class, error, first_event, last_event, first_at, last_at, n, items, urls) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 
-/// A run being built by the writer.
-#[derive(Debug)]
+/// A run being built.
+#[derive(Debug, Clone)]
 pub struct Run {
     /// The first attempt: what every attempt of the run shares.
     head: AttemptRow,
     items: Vec<u8>,
-    /// The JSON array of URLs, without its closing bracket.
+    /// The JSON array of URLs.
     urls: String,
     n: usize,
     last_event: i64,
     first_at: i64,
     last_at: i64,
+    /// When the latest attempt ended, ms.
+    ended_at: i64,
 }
 
 fn same(a: &Arc<str>, b: &Arc<str>) -> bool {
@@ -154,6 +160,7 @@ impl Run {
             last_event: first.event_id,
             first_at: first.at,
             last_at: first.at,
+            ended_at: first.at,
             head: first,
         };
         run.urls.push('[');
@@ -194,13 +201,17 @@ impl Run {
         };
         self.items.extend_from_slice(&item.encode());
         if self.n > 0 {
+            // Reopen the array.
+            self.urls.pop();
             self.urls.push(',');
         }
         bluehook_core::jsjson::write_string(&mut self.urls, url);
+        self.urls.push(']');
         self.n += 1;
         self.last_event = event_id;
         self.first_at = self.first_at.min(at);
         self.last_at = self.last_at.max(at);
+        self.ended_at = self.ended_at.max(at + latency_us / 1000);
     }
 
     /// Whether `a` is an attempt of the run's hook.
@@ -208,9 +219,18 @@ impl Run {
         same(&a.hook_id, &self.head.hook_id) && same(&a.server, &self.head.server)
     }
 
+    /// Its first attempt: what all its attempts share.
+    pub fn head(&self) -> &AttemptRow {
+        &self.head
+    }
+
+    /// The last event it attempted.
+    pub fn last_event(&self) -> i64 {
+        self.last_event
+    }
+
     /// Writes the run with [`INSERT`] (a cached statement of `tx`).
-    pub fn insert(mut self, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-        self.urls.push(']');
+    pub fn insert(&self, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
         let h = &self.head;
         tx.prepare_cached(INSERT)?.execute(rusqlite::params![
             &*h.server,
@@ -232,6 +252,44 @@ impl Run {
             self.urls,
         ])?;
         Ok(())
+    }
+}
+
+/// A gathering run goes to the writer once this long (ms) lies between its first attempt's
+/// start and its last one's end, so the log lags a busy hook by about as much as the writer's
+/// own batching (25 ms) and a slow hook not at all.
+pub const GATHER_MS: i64 = 25;
+
+/// One hook worker's attempts on their way to the writer, as runs.
+#[derive(Debug, Default)]
+pub struct Gathering {
+    open: Option<Run>,
+}
+
+impl Gathering {
+    /// Adds an attempt. Returns the runs to hand the writer now, oldest first: the open run
+    /// when `a` cannot join it, and the run holding `a` when it is full, has gathered for
+    /// [`GATHER_MS`], or `a` failed (a hook that fails waits before its retry; its log must
+    /// not).
+    pub fn add(&mut self, a: AttemptRow) -> impl Iterator<Item = Run> {
+        let failed = a.outcome != "delivered";
+        let closed = match &mut self.open {
+            Some(run) if run.accepts(&a) => {
+                run.push(&a);
+                None
+            }
+            open => open.replace(Run::new(a)),
+        };
+        let due = self.open.as_ref().is_some_and(|run| {
+            failed || run.n >= MAX_ITEMS || run.ended_at - run.first_at >= GATHER_MS
+        });
+        let ready = if due { self.open.take() } else { None };
+        closed.into_iter().chain(ready)
+    }
+
+    /// The open run, if any (when the worker goes idle or stops).
+    pub fn take(&mut self) -> Option<Run> {
+        self.open.take()
     }
 }
 
@@ -316,6 +374,40 @@ mod tests {
             long.push(&attempt(e, 200));
         }
         assert!(!long.accepts(&attempt(MAX_ITEMS as i64 + 1, 200)), "size");
+    }
+
+    #[test]
+    fn a_worker_hands_over_runs_when_they_change_fill_up_age_or_fail() {
+        let mut g = Gathering::default();
+        let ready = |g: &mut Gathering, a: AttemptRow| -> Vec<(i64, usize)> {
+            g.add(a).map(|r| (r.head().event_id, r.n)).collect()
+        };
+        // Alike quick attempts gather.
+        for e in 1..=3 {
+            assert!(ready(&mut g, attempt(e, 200)).is_empty(), "{e}");
+        }
+        // Another answer closes the open run and starts one, handed over at once: it failed.
+        assert_eq!(ready(&mut g, attempt(4, 500)), vec![(1, 3), (4, 1)]);
+        assert!(g.take().is_none());
+        // A run is handed over once its attempts span GATHER_MS.
+        assert!(ready(&mut g, attempt(5, 200)).is_empty());
+        let mut slow = attempt(6, 200);
+        slow.latency_us = GATHER_MS * 1000;
+        assert_eq!(ready(&mut g, slow), vec![(5, 2)]);
+        // Full runs are handed over.
+        let mut handed = 0;
+        for e in 0..MAX_ITEMS as i64 {
+            let mut a = attempt(100 + e, 200);
+            (a.at, a.latency_us) = (1_000, 0);
+            handed += ready(&mut g, a).len();
+        }
+        assert_eq!(handed, 1);
+        assert!(g.take().is_none());
+        // An idle worker takes what gathered.
+        let mut quick = attempt(10_000, 200);
+        quick.latency_us = 0;
+        assert!(ready(&mut g, quick).is_empty());
+        assert_eq!(g.take().map(|r| r.last_event()), Some(10_000));
     }
 
     #[test]

@@ -115,6 +115,8 @@ pub enum Record {
     Event(EventRow),
     /// A delivery attempt.
     Attempt(AttemptRow),
+    /// Consecutive alike attempts of one hook, gathered by its worker.
+    Run(Box<Run>),
     /// A hook finished every event up to `through` (a delivered attempt also moves its
     /// hook's cursor to its event).
     Cursor {
@@ -259,13 +261,14 @@ impl AuditLog {
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let checkpointer = {
             let done = done.clone();
+            let last_write = last_write.clone();
             let conn = Connection::open(path).map_err(err)?;
             conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
             std::thread::Builder::new()
                 .name("bluehook-checkpoint".into())
                 .spawn({
                     let wal = PathBuf::from(format!("{}-wal", path.display()));
-                    move || checkpoint_loop(conn, &wal, &done)
+                    move || checkpoint_loop(conn, &wal, &done, &last_write)
                 })
                 .map_err(|source| StoreError::Dir {
                     path: path.to_owned(),
@@ -311,13 +314,19 @@ impl AuditLog {
         self.next_event.load(Ordering::SeqCst) - 1
     }
 
+    /// Shows an attempt to live subscribers (a worker that gathers its attempts into runs
+    /// shows each as it happens).
+    pub fn show_attempt(&self, a: &AttemptRow) {
+        if self.live.receiver_count() > 0 {
+            let _ = self.live.send(Live::Attempt(Box::new(a.clone())));
+        }
+    }
+
     /// Queues a record; waits while the writer is far behind.
     pub async fn record(&self, record: Record) {
         if self.live.receiver_count() > 0 {
             match &record {
-                Record::Attempt(a) => {
-                    let _ = self.live.send(Live::Attempt(Box::new(a.clone())));
-                }
+                Record::Attempt(a) => self.show_attempt(a),
                 Record::Event(e) => {
                     let _ = self.live.send(Live::Event {
                         id: e.id,
@@ -457,6 +466,17 @@ fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rus
                         None => runs.push(Run::new(a.clone())),
                     }
                 }
+                Record::Run(run) => {
+                    let head = run.head();
+                    if head.outcome == "delivered" {
+                        advance(&mut cursors, &head.server, &head.hook_id, run.last_event());
+                    }
+                    // After the hook's earlier attempts, if any came one by one.
+                    if let Some(i) = runs.iter().position(|r| r.is_for(head)) {
+                        runs.swap_remove(i).insert(&tx)?;
+                    }
+                    run.insert(&tx)?;
+                }
                 Record::Cursor {
                     server,
                     hook_id,
@@ -515,29 +535,42 @@ fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rus
     Ok(max_event)
 }
 
-/// Copies the WAL back into the database when it has grown past [`WAL_LIMIT`] or once a
-/// minute (and once more at the end). A checkpoint fsyncs, and an fsync can hold up the
-/// writer's next commit on the same disk, so it runs rarely and never inside the writer.
-fn checkpoint_loop(conn: Connection, wal: &Path, done: &std::sync::atomic::AtomicBool) {
-    let mut last = std::time::Instant::now();
+/// Copies the WAL back into the database once the writer has been quiet for [`QUIET_MS`] after
+/// writing, or at once when the WAL has grown past [`WAL_LIMIT`] under sustained load (and
+/// once more at the end). A checkpoint copies every page written since the last one and
+/// fsyncs; during a burst it would take CPU and disk from the relay, so it waits for the
+/// burst to end, like full-text indexing. It runs on its own thread, never inside the writer.
+fn checkpoint_loop(
+    conn: Connection,
+    wal: &Path,
+    done: &std::sync::atomic::AtomicBool,
+    last_write: &AtomicI64,
+) {
+    let mut checkpointed_at = 0i64;
     loop {
         let stopping = done.load(Ordering::SeqCst);
+        let now = bluehook_core::now_ms() as i64;
+        let written = last_write.load(Ordering::Relaxed);
+        let quiet = now - written >= QUIET_MS && written > checkpointed_at;
         let wal_size = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
-        if stopping || wal_size > WAL_LIMIT || last.elapsed() >= Duration::from_secs(60) {
+        if stopping || quiet || wal_size > WAL_LIMIT {
             if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
                 tracing::debug!(error = %e, "WAL checkpoint skipped");
             }
-            last = std::time::Instant::now();
+            checkpointed_at = now;
         }
         if stopping {
             return;
         }
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
-/// WAL size that triggers a checkpoint.
-const WAL_LIMIT: u64 = 64 * 1024 * 1024;
+/// How long (ms) the writer must have been idle before a checkpoint.
+const QUIET_MS: i64 = 250;
+/// WAL size that triggers a checkpoint even while the writer is busy. Connections keep the
+/// file at most [`crate::store::WAL_KEEP`] long once it is reset, so its size is its content.
+const WAL_LIMIT: u64 = 128 * 1024 * 1024;
 
 fn write_loop(
     mut conn: Connection,

@@ -20,6 +20,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::attempt_runs::{Gathering, Run};
 use crate::audit::{AttemptRow, AuditLog, Record};
 use crate::delivery_threads::Runtimes;
 use crate::dispatch::{Delivery, Dispatcher};
@@ -126,6 +127,8 @@ impl Worker {
         let hook_id: Arc<str> = Arc::from(self.hook.id.as_str());
         let server: Arc<str> = Arc::from(self.server.name.as_str());
         let mut cursor = 0i64;
+        // This hook's attempts on their way to the audit log.
+        let mut gathering = Gathering::default();
         loop {
             // Read how far dispatch got *before* looking at the queue: if the queue is then
             // empty, every event up to there that this hook wanted is done.
@@ -138,6 +141,7 @@ impl Worker {
                 Ok(d) => d,
                 Err(mpsc::error::TryRecvError::Disconnected) => break,
                 Err(mpsc::error::TryRecvError::Empty) => {
+                    self.log_runs(gathering.take()).await;
                     if dispatched > cursor {
                         cursor = dispatched;
                         self.record_cursor(&server, &hook_id, cursor).await;
@@ -163,7 +167,13 @@ impl Worker {
                 }
             }
             if !self
-                .deliver(&delivery, &prepared, &cancel, &server, &hook_id)
+                .deliver(
+                    &delivery,
+                    &prepared,
+                    &cancel,
+                    (&server, &hook_id),
+                    &mut gathering,
+                )
                 .await
             {
                 break;
@@ -171,6 +181,7 @@ impl Worker {
             // The writer moves the cursor with each delivered attempt it writes.
             cursor = cursor.max(delivery.seq);
         }
+        self.log_runs(gathering.take()).await;
         queue.close();
         let mut dropped = 0u64;
         while queue.try_recv().is_ok() {
@@ -196,14 +207,23 @@ impl Worker {
         }
     }
 
+    /// Hands finished runs of attempts to the audit log.
+    async fn log_runs(&self, runs: impl IntoIterator<Item = Run>) {
+        if let Some(audit) = &self.audit {
+            for run in runs {
+                audit.record(Record::Run(Box::new(run))).await;
+            }
+        }
+    }
+
     /// Sends one delivery until it succeeds; false when the worker must stop.
     async fn deliver(
         &mut self,
         delivery: &Delivery,
         prepared: &Prepared,
         cancel: &CancellationToken,
-        server: &Arc<str>,
-        hook_id: &Arc<str>,
+        (server, hook_id): (&Arc<str>, &Arc<str>),
+        gathering: &mut Gathering,
     ) -> bool {
         let started = now_ms();
         let body = delivery.body.body(started);
@@ -249,7 +269,8 @@ impl Worker {
                     url,
                     &tried,
                 );
-                audit.record(Record::Attempt(row)).await;
+                audit.show_attempt(&row);
+                self.log_runs(gathering.add(row)).await;
             }
             match tried.outcome {
                 Ok(status) => {

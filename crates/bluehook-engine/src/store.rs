@@ -181,8 +181,14 @@ pub fn open_connection(path: &Path, busy: std::time::Duration) -> Result<Connect
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(err)?;
     conn.busy_timeout(busy).map_err(err)?;
+    conn.pragma_update(None, "journal_size_limit", WAL_KEEP)
+        .map_err(err)?;
     Ok(conn)
 }
+
+/// Bytes of WAL file kept when the log restarts after a checkpoint: the file shrinks back, so
+/// its size says how much waits to be checkpointed.
+pub const WAL_KEEP: i64 = 4 * 1024 * 1024;
 
 /// Opens `path` for writing (emptied when `truncate`), creating it readable and writable by its
 /// owner only: for files that hold secrets.

@@ -332,3 +332,36 @@ async fn store_writes_leave_checkpoints_to_the_audit_log() {
     );
     engine.shutdown().await;
 }
+
+/// The WAL is copied back into the database once the writer has been quiet a moment, not only
+/// when it has grown large: the database file grows after a small burst, without a restart.
+#[tokio::test]
+async fn the_log_is_checkpointed_once_the_writer_is_quiet() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let engine = start(config(&redis, data.path()), &redis).await;
+    let db = engine.store().path().to_owned();
+    let size = || std::fs::metadata(&db).unwrap().len();
+    let before = size();
+    redis.publish(AKKA, &raw::meeting_created(MEETING, "ext-7"));
+    for n in 0..200 {
+        redis.publish(AKKA, &raw::chat(n));
+    }
+    let logged = poll_until(
+        WAIT,
+        || async {
+            admin_get(&engine, "/api/v1/events?limit=1000").await["items"]
+                .as_array()
+                .map_or(0, |a| a.len())
+        },
+        |n| *n == 201,
+    )
+    .await;
+    assert_eq!(logged, 201);
+    let after = poll_until(WAIT, || async { size() }, |s| *s > before).await;
+    assert!(
+        after > before + 100 * 1024,
+        "200 events (their raw messages and JSON) reached the database file: {before} -> {after} bytes"
+    );
+    engine.shutdown().await;
+}
