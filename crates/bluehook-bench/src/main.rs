@@ -8,6 +8,9 @@
 //! 3. ten hooks, the same burst: deliveries/s in all;
 //! 4. one hook at a steady 1000 events/s: publish→callback latency percentiles;
 //! 5. the catcher: captures/s from `wrk`, and from the relay with a hook on a bin;
+//! 6. the audit log: two instances, log on and off, taking bursts in turn (`--only audit`); its
+//!    writer alone, in this process, fed bursts (`--only writer`); and the store at a million
+//!    events (`--only store`).
 //!
 //! Then the peak RSS of the bluehook process (VmHWM) and a check that nothing was lost.
 
@@ -123,19 +126,7 @@ impl Bluehook {
 
     /// CPU time so far per thread name (threads of one name summed), in ns.
     fn cpu_by_thread(&self) -> std::collections::BTreeMap<String, u64> {
-        let mut by_name = std::collections::BTreeMap::new();
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.child.id())) else {
-            return by_name;
-        };
-        for t in tasks.flatten() {
-            let name = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
-            let ns = std::fs::read_to_string(t.path().join("schedstat"))
-                .ok()
-                .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-                .unwrap_or(0);
-            *by_name.entry(name.trim().to_owned()).or_insert(0) += ns;
-        }
-        by_name
+        cpu_by_thread(self.child.id())
     }
 
     /// Waits until the process has finished what a burst left it to do in the background
@@ -163,6 +154,163 @@ impl Bluehook {
             .parse()
             .ok()
     }
+}
+
+/// CPU time so far of process `pid` per thread name (threads of one name summed), in ns (the
+/// scheduler's own accounting, so it does not depend on how busy the rest of the machine is).
+fn cpu_by_thread(pid: u32) -> std::collections::BTreeMap<String, u64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return by_name;
+    };
+    for t in tasks.flatten() {
+        let name = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        let ns = std::fs::read_to_string(t.path().join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0);
+        *by_name.entry(name.trim().to_owned()).or_insert(0) += ns;
+    }
+    by_name
+}
+
+/// The audit log's threads alone, in this process, fed the way a ten-hook burst feeds them:
+/// events at 50,000 a second (about the relay's ingest rate), each with its raw message, and
+/// ten hooks' attempts gathered into runs. Reports each log thread's CPU per event, during the
+/// bursts and after them (full-text indexing and checkpoints wait for a quiet writer).
+async fn writer_runs(bursts: usize, n: usize) -> Result<Vec<(String, String)>> {
+    use bluehook_engine::attempt_runs::Gathering;
+    use bluehook_engine::audit::{AttemptRow, AuditLog, EventRow, RawRow, Record};
+    const HOOKS: usize = 10;
+    let dir = tempfile::tempdir()?;
+    let store = bluehook_engine::store::Store::open_in(dir.path())?;
+    let (log, writer) = AuditLog::start(store.path())?;
+    let server: Arc<str> = Arc::from("default");
+    let hooks: Vec<Arc<str>> = (0..HOOKS).map(|h| Arc::from(format!("hook-{h}"))).collect();
+    let mut gatherings: Vec<Gathering> = (0..HOOKS).map(|_| Gathering::default()).collect();
+    let (request_headers, response_headers, body): (Arc<str>, Arc<str>, Arc<str>) = (
+        Arc::from(
+            r#"{"accept":"*/*","content-type":"application/x-www-form-urlencoded;charset=UTF-8"}"#,
+        ),
+        Arc::from(r#"{"content-length":"2"}"#),
+        Arc::from("ok"),
+    );
+    let me = std::process::id();
+    let log_threads = |m: &std::collections::BTreeMap<String, u64>| -> [u64; 3] {
+        ["bluehook-audit", "bluehook-checkp", "bluehook-fts"]
+            .map(|t| m.get(t).copied().unwrap_or(0))
+    };
+    let (mut in_burst, mut after) = ([0u64; 3], [0u64; 3]);
+    let mut i = 0u64;
+    for _ in 0..bursts {
+        let start = log_threads(&cpu_by_thread(me));
+        let begun = Instant::now();
+        let mut last = 0;
+        for k in 0..n {
+            // 20 µs apart, like the relay's ingest in a burst.
+            while begun.elapsed() < Duration::from_micros(20 * k as u64) {
+                std::hint::spin_loop();
+            }
+            i += 1;
+            let json = chat(&format!("message {i}"));
+            log.record(Record::Raw(RawRow {
+                id: log.next_raw_id(),
+                server: server.clone(),
+                received_at: bluehook_core::now_ms() as i64,
+                channel: Arc::from(CHANNEL),
+                name: Some("GroupChatMessageBroadcastEvtMsg".into()),
+                outcome: "event",
+                error: None,
+                payload: Bytes::from(json.clone()),
+            }))
+            .await;
+            let id = log
+                .record_event(|id| EventRow {
+                    id,
+                    raw_id: id,
+                    server: server.clone(),
+                    at: bluehook_core::now_ms() as i64,
+                    kind: Arc::from("chat-group-message-sent"),
+                    meeting_internal: Some("bench-meeting".into()),
+                    meeting_external: Some("bench-meeting-ext".into()),
+                    user_internal: Some("w_bench".into()),
+                    user_external: Some("bench-user".into()),
+                    raw_kind: 1,
+                    json: Arc::from(json.as_str()),
+                })
+                .await;
+            last = id;
+            for (hook, gathering) in hooks.iter().zip(&mut gatherings) {
+                let row = AttemptRow {
+                    server: server.clone(),
+                    hook_id: hook.clone(),
+                    event_id: id,
+                    attempt: 1,
+                    at: bluehook_core::now_ms() as i64,
+                    url: Arc::from(format!("http://127.0.0.1:9/{hook}?checksum={i:040x}")),
+                    request_headers: request_headers.clone(),
+                    status: Some(200),
+                    response_headers: Some(response_headers.clone()),
+                    response_body: Some(body.clone()),
+                    latency_us: 20,
+                    outcome: "delivered",
+                    error_class: None,
+                    error: None,
+                };
+                for run in gathering.add(row) {
+                    log.record(Record::Run(Box::new(run))).await;
+                }
+            }
+        }
+        for g in &mut gatherings {
+            if let Some(run) = g.take() {
+                log.record(Record::Run(Box::new(run))).await;
+            }
+        }
+        log.wait_durable(last).await;
+        let done = log_threads(&cpu_by_thread(me));
+        // Settle: until the log's threads have been idle (< 1% of a core) for 300 ms.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let before = log_threads(&cpu_by_thread(me)).iter().sum::<u64>();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let now = log_threads(&cpu_by_thread(me)).iter().sum::<u64>();
+            if now - before < 3_000_000 || Instant::now() > deadline {
+                break;
+            }
+        }
+        let settled = log_threads(&cpu_by_thread(me));
+        for t in 0..3 {
+            in_burst[t] += done[t].saturating_sub(start[t]);
+            after[t] += settled[t].saturating_sub(done[t]);
+        }
+    }
+    drop(log);
+    tokio::task::spawn_blocking(move || writer.join())
+        .await?
+        .ok();
+    let events = (bursts * n) as f64;
+    let per = |ns: u64| ns as f64 / events / 1000.0;
+    Ok(vec![
+        (
+            format!("{bursts} bursts of {n} events (+ raw messages, {HOOKS} hooks' attempts as runs) at 50,000 events/s: log threads' CPU per event during the bursts, µs"),
+            format!(
+                "writer {:.1}, checkpoints {:.1}, full-text {:.1}",
+                per(in_burst[0]),
+                per(in_burst[1]),
+                per(in_burst[2])
+            ),
+        ),
+        (
+            "the same, after the bursts (background work the bursts left), µs per event".into(),
+            format!(
+                "writer {:.1}, checkpoints {:.1}, full-text {:.1}",
+                per(after[0]),
+                per(after[1]),
+                per(after[2])
+            ),
+        ),
+    ])
 }
 
 async fn start_bluehook(
@@ -787,7 +935,12 @@ async fn main() -> Result<()> {
             "--bluehook" => binary = PathBuf::from(args.next().context("--bluehook PATH")?),
             "--events" => n = args.next().context("--events N")?.parse()?,
             "--store-events" => store_events = args.next().context("--store-events N")?.parse()?,
-            "--only" => only = Some(args.next().context("--only relay|audit|store|catcher")?),
+            "--only" => {
+                only = Some(
+                    args.next()
+                        .context("--only relay|audit|writer|store|catcher")?,
+                )
+            }
             other => bail!("unknown argument {other}"),
         }
     }
@@ -866,6 +1019,9 @@ async fn main() -> Result<()> {
     if catcher {
         let redis = RedisServer::start();
         print_table("Catcher", catcher_runs(&binary, &redis, n).await?);
+    }
+    if wanted("writer") {
+        print_table("Audit log writer in bursts", writer_runs(10, n).await?);
     }
     if storage {
         print_table("Audit log", store_runs(&binary, store_events).await?);
