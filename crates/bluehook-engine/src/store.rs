@@ -181,14 +181,8 @@ pub fn open_connection(path: &Path, busy: std::time::Duration) -> Result<Connect
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(err)?;
     conn.busy_timeout(busy).map_err(err)?;
-    conn.pragma_update(None, "journal_size_limit", WAL_KEEP)
-        .map_err(err)?;
     Ok(conn)
 }
-
-/// Bytes of WAL file kept when the log restarts after a checkpoint: the file shrinks back, so
-/// its size says how much waits to be checkpointed.
-pub const WAL_KEEP: i64 = 4 * 1024 * 1024;
 
 /// Opens `path` for writing (emptied when `truncate`), creating it readable and writable by its
 /// owner only: for files that hold secrets.
@@ -300,8 +294,8 @@ impl Store {
 
     /// Leaves WAL checkpoints to the audit log's checkpointer thread. Otherwise a store write
     /// (a hook created through the API, a mapping snapshot in the relay loop) that finds the
-    /// WAL past SQLite's 1,000-page threshold copies it back itself, on a runtime thread: up
-    /// to the checkpointer's 64 MiB after a burst.
+    /// WAL past SQLite's 1,000-page threshold copies it back itself, on a runtime thread: all
+    /// of a burst's pages, which the checkpointer leaves until the writer is idle.
     pub fn leave_checkpoints_to_audit_log(&self) -> Result<(), StoreError> {
         self.conn()
             .pragma_update(None, "wal_autocheckpoint", 0)
