@@ -174,13 +174,51 @@ fn cpu_by_thread(pid: u32) -> std::collections::BTreeMap<String, u64> {
     by_name
 }
 
+/// Records a chat message as the relay does: its raw form, then its event; returns the event id.
+async fn record_chat(
+    log: &bluehook_engine::audit::AuditLog,
+    server: &Arc<str>,
+    at: i64,
+    json: &str,
+    kind: &str,
+    meeting: &str,
+    n: u64,
+) -> i64 {
+    use bluehook_engine::audit::{EventRow, RawRow, Record};
+    log.record(Record::Raw(RawRow {
+        id: log.next_raw_id(),
+        server: server.clone(),
+        received_at: at,
+        channel: Arc::from(CHANNEL),
+        name: Some("GroupChatMessageBroadcastEvtMsg".into()),
+        outcome: "event",
+        error: None,
+        payload: Bytes::from(json.to_owned()),
+    }))
+    .await;
+    log.record_event(|id| EventRow {
+        id,
+        raw_id: id,
+        server: server.clone(),
+        at,
+        kind: Arc::from(kind),
+        meeting_internal: Some(format!("int-{meeting}")),
+        meeting_external: Some(meeting.to_owned()),
+        user_internal: Some(format!("w_{}", n % 5000)),
+        user_external: None,
+        raw_kind: 0,
+        json: Arc::from(json),
+    })
+    .await
+}
+
 /// The audit log's threads alone, in this process, fed the way a ten-hook burst feeds them:
 /// events at 50,000 a second (about the relay's ingest rate), each with its raw message, and
 /// ten hooks' attempts gathered into runs. Reports each log thread's CPU per event, during the
 /// bursts and after them (full-text indexing and checkpoints wait for a quiet writer).
 async fn writer_runs(bursts: usize, n: usize) -> Result<Vec<(String, String)>> {
     use bluehook_engine::attempt_runs::Gathering;
-    use bluehook_engine::audit::{AttemptRow, AuditLog, EventRow, RawRow, Record};
+    use bluehook_engine::audit::{AttemptRow, AuditLog, Record};
     const HOOKS: usize = 10;
     let dir = tempfile::tempdir()?;
     let store = bluehook_engine::store::Store::open_in(dir.path())?;
@@ -213,32 +251,17 @@ async fn writer_runs(bursts: usize, n: usize) -> Result<Vec<(String, String)>> {
             }
             i += 1;
             let json = chat(&format!("message {i}"));
-            log.record(Record::Raw(RawRow {
-                id: log.next_raw_id(),
-                server: server.clone(),
-                received_at: bluehook_core::now_ms() as i64,
-                channel: Arc::from(CHANNEL),
-                name: Some("GroupChatMessageBroadcastEvtMsg".into()),
-                outcome: "event",
-                error: None,
-                payload: Bytes::from(json.clone()),
-            }))
+            let at = bluehook_core::now_ms() as i64;
+            let id = record_chat(
+                &log,
+                &server,
+                at,
+                &json,
+                "chat-group-message-sent",
+                "bench-meeting",
+                i,
+            )
             .await;
-            let id = log
-                .record_event(|id| EventRow {
-                    id,
-                    raw_id: id,
-                    server: server.clone(),
-                    at: bluehook_core::now_ms() as i64,
-                    kind: Arc::from("chat-group-message-sent"),
-                    meeting_internal: Some("bench-meeting".into()),
-                    meeting_external: Some("bench-meeting-ext".into()),
-                    user_internal: Some("w_bench".into()),
-                    user_external: Some("bench-user".into()),
-                    raw_kind: 1,
-                    json: Arc::from(json.as_str()),
-                })
-                .await;
             last = id;
             for (hook, gathering) in hooks.iter().zip(&mut gatherings) {
                 let row = AttemptRow {
@@ -771,7 +794,7 @@ async fn audit_cost_runs(binary: &PathBuf, n: usize) -> Result<Vec<(String, Stri
 /// The audit log's own speed: writer rows/s, a filtered query over 1,000,000 events, and a
 /// full export's time and peak memory.
 async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String)>> {
-    use bluehook_engine::audit::{AttemptRow, AuditLog, EventRow, RawRow, Record};
+    use bluehook_engine::audit::{AttemptRow, AuditLog, Record};
     use bluehook_engine::query::{Filter, Reader};
     let dir = tempfile::tempdir()?;
     let store = bluehook_engine::store::Store::open_in(dir.path())?;
@@ -789,32 +812,8 @@ async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String
             "user-audio-muted",
         ][(i % 4) as usize];
         let json = chat(&format!("row {i}"));
-        log.record(Record::Raw(RawRow {
-            id: log.next_raw_id(),
-            server: server.clone(),
-            received_at: 1_700_000_000_000 + i,
-            channel: Arc::from(CHANNEL),
-            name: Some("GroupChatMessageBroadcastEvtMsg".into()),
-            outcome: "event",
-            error: None,
-            payload: Bytes::from(json.clone()),
-        }))
-        .await;
-        let id = log
-            .record_event(|id| EventRow {
-                id,
-                raw_id: id,
-                server: server.clone(),
-                at: 1_700_000_000_000 + i,
-                kind: Arc::from(kind),
-                meeting_internal: Some(format!("int-{meeting}")),
-                meeting_external: Some(meeting.clone()),
-                user_internal: Some(format!("w_{}", i % 5000)),
-                user_external: None,
-                raw_kind: 0,
-                json: Arc::from(json.as_str()),
-            })
-            .await;
+        let at = 1_700_000_000_000 + i;
+        let id = record_chat(&log, &server, at, &json, kind, &meeting, i as u64).await;
         log.record(Record::Attempt(AttemptRow {
             server: server.clone(),
             hook_id: hook.clone(),
