@@ -18,8 +18,9 @@
 //!   run, and a keyset cursor like any other id.
 //!
 //! Runs are built where attempts happen: each hook worker gathers its attempts in a
-//! [`Gathering`] and hands the writer a finished run (see [`Gathering::add`] for when), so the
-//! writer and the queue to it see one record per run, not one per attempt.
+//! [`Gathering`] and hands the writer a finished run (see [`Gathering::add`] for when; an idle
+//! worker hands its open run over [`GATHER_MS`] after the run began), so the writer and the
+//! queue to it see one record per run, not one per attempt.
 //!
 //! Readers ([`crate::query`]) expand runs back into one record per attempt.
 
@@ -287,9 +288,17 @@ impl Gathering {
         closed.into_iter().chain(ready)
     }
 
-    /// The open run, if any (when the worker goes idle or stops).
+    /// The open run, if any (when the worker stops, or its gathering time is over).
     pub fn take(&mut self) -> Option<Run> {
         self.open.take()
+    }
+
+    /// How much longer, at `now_ms`, the open run may gather (zero: hand it over now); None
+    /// when no run is open.
+    pub fn held_for(&self, now_ms: i64) -> Option<std::time::Duration> {
+        let run = self.open.as_ref()?;
+        let left = (run.first_at + GATHER_MS - now_ms).clamp(0, GATHER_MS);
+        Some(std::time::Duration::from_millis(left as u64))
     }
 }
 
@@ -403,10 +412,20 @@ mod tests {
         }
         assert_eq!(handed, 1);
         assert!(g.take().is_none());
-        // An idle worker takes what gathered.
+        // An idle worker holds what gathered until GATHER_MS after its first attempt began.
+        assert_eq!(g.held_for(0), None);
         let mut quick = attempt(10_000, 200);
         quick.latency_us = 0;
         assert!(ready(&mut g, quick).is_empty());
+        let began = 1_000 + 10_000;
+        assert_eq!(
+            g.held_for(began + 5).map(|d| d.as_millis() as i64),
+            Some(GATHER_MS - 5)
+        );
+        assert_eq!(
+            g.held_for(began + GATHER_MS + 1),
+            Some(std::time::Duration::ZERO)
+        );
         assert_eq!(g.take().map(|r| r.last_event()), Some(10_000));
     }
 

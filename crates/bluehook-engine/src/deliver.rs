@@ -141,8 +141,12 @@ impl Worker {
                 Ok(d) => d,
                 Err(mpsc::error::TryRecvError::Disconnected) => break,
                 Err(mpsc::error::TryRecvError::Empty) => {
-                    self.log_runs(gathering.take()).await;
-                    if dispatched > cursor {
+                    // An idle hook's open run waits out its gathering time for the next
+                    // attempts (a hook called a few times a second still gets runs, not a row
+                    // per attempt), then goes to the writer. The cursor waits for it: it never
+                    // reaches the writer ahead of the attempts before it.
+                    let hold = gathering.held_for(now_ms() as i64);
+                    if hold.is_none() && dispatched > cursor {
                         cursor = dispatched;
                         self.record_cursor(&server, &hook_id, cursor).await;
                     }
@@ -153,6 +157,10 @@ impl Worker {
                             Some(d) => d,
                             None => break,
                         },
+                        _ = tokio::time::sleep(hold.unwrap_or_default()), if hold.is_some() => {
+                            self.log_runs(gathering.take()).await;
+                            continue;
+                        }
                         // Wake now and then so a hook that gets nothing still moves its
                         // cursor along (retention keeps everything after the lowest cursor).
                         _ = tokio::time::sleep(IDLE_CURSOR_INTERVAL) => continue,
