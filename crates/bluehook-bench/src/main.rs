@@ -802,6 +802,7 @@ async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String
     let (log, writer) = AuditLog::start(&path)?;
     let server: Arc<str> = Arc::from("default");
     let hook: Arc<str> = Arc::from("hook-1");
+    let mut gathering = bluehook_engine::attempt_runs::Gathering::default();
     let started = Instant::now();
     for i in 0..events {
         let meeting = format!("meeting-{}", i % 1000);
@@ -814,14 +815,16 @@ async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String
         let json = chat(&format!("row {i}"));
         let at = 1_700_000_000_000 + i;
         let id = record_chat(&log, &server, at, &json, kind, &meeting, i as u64).await;
-        log.record(Record::Attempt(AttemptRow {
+        let attempt = AttemptRow {
             server: server.clone(),
             hook_id: hook.clone(),
             event_id: id,
             attempt: 1,
             at: 1_700_000_000_000 + i,
             url: Arc::from(format!("http://127.0.0.1:9/cb?checksum={i:040x}")),
-            request_headers: Arc::from(r#"{"accept":"*/*","content-type":"application/x-www-form-urlencoded;charset=UTF-8"}"#),
+            request_headers: Arc::from(
+                r#"{"accept":"*/*","content-type":"application/x-www-form-urlencoded;charset=UTF-8"}"#,
+            ),
             status: Some(200),
             response_headers: Some(Arc::from(r#"{"content-length":"2"}"#)),
             response_body: Some(Arc::from("ok")),
@@ -829,8 +832,14 @@ async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String
             outcome: "delivered",
             error_class: None,
             error: None,
-        }))
-        .await;
+        };
+        // Gathered into runs as a hook worker does.
+        for run in gathering.add(attempt) {
+            log.record(Record::Run(Box::new(run))).await;
+        }
+    }
+    if let Some(run) = gathering.take() {
+        log.record(Record::Run(Box::new(run))).await;
     }
     log.wait_durable(events).await;
     let write_secs = started.elapsed().as_secs_f64();

@@ -215,11 +215,6 @@ impl Run {
         self.ended_at = self.ended_at.max(at + latency_us / 1000);
     }
 
-    /// Whether `a` is an attempt of the run's hook.
-    pub fn is_for(&self, a: &AttemptRow) -> bool {
-        same(&a.hook_id, &self.head.hook_id) && same(&a.server, &self.head.server)
-    }
-
     /// Its first attempt: what all its attempts share.
     pub fn head(&self) -> &AttemptRow {
         &self.head

@@ -113,12 +113,11 @@ pub enum Record {
     Raw(RawRow),
     /// A normalized event.
     Event(EventRow),
-    /// A delivery attempt.
-    Attempt(AttemptRow),
-    /// Consecutive alike attempts of one hook, gathered by its worker.
+    /// Consecutive alike delivery attempts of one hook, gathered by its worker
+    /// ([`crate::attempt_runs::Gathering`]).
     Run(Box<Run>),
-    /// A hook finished every event up to `through` (a delivered attempt also moves its
-    /// hook's cursor to its event).
+    /// A hook finished every event up to `through` (a run of delivered attempts also moves
+    /// its hook's cursor to its last event).
     Cursor {
         /// Server name.
         server: Arc<str>,
@@ -314,8 +313,7 @@ impl AuditLog {
         self.next_event.load(Ordering::SeqCst) - 1
     }
 
-    /// Shows an attempt to live subscribers (a worker that gathers its attempts into runs
-    /// shows each as it happens).
+    /// Shows an attempt to live subscribers as it happens (the log gets it later, in a run).
     pub fn show_attempt(&self, a: &AttemptRow) {
         if self.live.receiver_count() > 0 {
             let _ = self.live.send(Live::Attempt(Box::new(a.clone())));
@@ -324,18 +322,14 @@ impl AuditLog {
 
     /// Queues a record; waits while the writer is far behind.
     pub async fn record(&self, record: Record) {
-        if self.live.receiver_count() > 0 {
-            match &record {
-                Record::Attempt(a) => self.show_attempt(a),
-                Record::Event(e) => {
-                    let _ = self.live.send(Live::Event {
-                        id: e.id,
-                        server: e.server.clone(),
-                        r#type: e.kind.clone(),
-                        json: e.json.clone(),
-                    });
-                }
-                _ => {}
+        if let Record::Event(e) = &record {
+            if self.live.receiver_count() > 0 {
+                let _ = self.live.send(Live::Event {
+                    id: e.id,
+                    server: e.server.clone(),
+                    r#type: e.kind.clone(),
+                    json: e.json.clone(),
+                });
             }
         }
         if is_event(&record) {
@@ -422,8 +416,6 @@ fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rus
     let tx = conn.transaction()?;
     let mut max_event = 0;
     let mut cursors = Cursors::new();
-    // One open run per hook (a handful of hooks: a Vec is quicker than a map).
-    let mut runs: Vec<Run> = Vec::new();
     {
         for record in events.iter().chain(bulk) {
             match record {
@@ -455,25 +447,10 @@ fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rus
                         &*e.json,
                     ])?;
                 }
-                Record::Attempt(a) => {
-                    if a.outcome == "delivered" {
-                        advance(&mut cursors, &a.server, &a.hook_id, a.event_id);
-                    }
-                    // Into the hook's open run, or a new run (the open one is written).
-                    match runs.iter_mut().find(|r| r.is_for(a)) {
-                        Some(run) if run.accepts(a) => run.push(a),
-                        Some(run) => std::mem::replace(run, Run::new(a.clone())).insert(&tx)?,
-                        None => runs.push(Run::new(a.clone())),
-                    }
-                }
                 Record::Run(run) => {
                     let head = run.head();
                     if head.outcome == "delivered" {
                         advance(&mut cursors, &head.server, &head.hook_id, run.last_event());
-                    }
-                    // After the hook's earlier attempts, if any came one by one.
-                    if let Some(i) = runs.iter().position(|r| r.is_for(head)) {
-                        runs.swap_remove(i).insert(&tx)?;
                     }
                     run.insert(&tx)?;
                 }
@@ -523,9 +500,6 @@ fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rus
                 }
             }
         }
-    }
-    for run in runs {
-        run.insert(&tx)?;
     }
     for ((server, hook_id), through) in cursors {
         tx.prepare_cached(Statements::CURSOR)?

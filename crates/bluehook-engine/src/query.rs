@@ -636,6 +636,7 @@ impl RunFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attempt_runs::Gathering;
     use crate::audit::{AuditLog, EventRow, Record};
     use crate::store::Store;
     use std::sync::Arc;
@@ -717,17 +718,24 @@ mod tests {
             })
             .await;
         }
-        // hook a gets every event; hook b every third, and event 9 fails once first
+        // hook a gets every event; hook b every third, and event 9 fails once first. Each
+        // hook's worker gathers its attempts into runs.
+        let (mut a, mut b) = (Gathering::default(), Gathering::default());
+        let mut runs = Vec::new();
         for id in 1..=20i64 {
-            log.record(Record::Attempt(attempt("a", id, 1, 200))).await;
+            runs.extend(a.add(attempt("a", id, 1, 200)));
             if id % 3 == 0 {
                 if id == 9 {
-                    log.record(Record::Attempt(attempt("b", id, 1, 500))).await;
-                    log.record(Record::Attempt(attempt("b", id, 2, 200))).await;
+                    runs.extend(b.add(attempt("b", id, 1, 500)));
+                    runs.extend(b.add(attempt("b", id, 2, 200)));
                 } else {
-                    log.record(Record::Attempt(attempt("b", id, 1, 200))).await;
+                    runs.extend(b.add(attempt("b", id, 1, 200)));
                 }
             }
+        }
+        runs.extend(a.take().into_iter().chain(b.take()));
+        for run in runs {
+            log.record(Record::Run(Box::new(run))).await;
         }
         drop(log);
         tokio::task::spawn_blocking(move || writer.join().unwrap())
