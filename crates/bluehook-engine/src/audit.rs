@@ -24,6 +24,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use crate::attempt_runs::Run;
 use crate::batch_queue::{BatchQueue, Ready};
 use crate::store::StoreError;
+use crate::wal_watch::WalWatch;
 
 /// A raw message as received.
 #[derive(Debug, Clone)]
@@ -257,6 +258,10 @@ impl AuditLog {
         // delivery is waiting for.
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(err)?;
+        let wal = WalWatch::install(&conn);
+        let page_size: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(err)?;
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let checkpointer = {
             let done = done.clone();
@@ -265,10 +270,7 @@ impl AuditLog {
             conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
             std::thread::Builder::new()
                 .name("bluehook-checkpoint".into())
-                .spawn({
-                    let shm = PathBuf::from(format!("{}-shm", path.display()));
-                    move || checkpoint_loop(conn, &shm, &done, &last_write)
-                })
+                .spawn(move || checkpoint_loop(conn, &wal, page_size as u64, &done, &last_write))
                 .map_err(|source| StoreError::Dir {
                     path: path.to_owned(),
                     source,
@@ -514,7 +516,8 @@ fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rus
 /// own thread, never inside the writer.
 fn checkpoint_loop(
     conn: Connection,
-    shm: &Path,
+    wal: &WalWatch,
+    page_size: u64,
     done: &std::sync::atomic::AtomicBool,
     last_write: &AtomicI64,
 ) {
@@ -524,9 +527,12 @@ fn checkpoint_loop(
         let now = bluehook_core::now_ms() as i64;
         let written = last_write.load(Ordering::Relaxed);
         let quiet = now - written >= QUIET_MS && written > checkpointed_at;
-        if stopping || quiet || wal_waiting_bytes(shm).unwrap_or(0) > WAL_LIMIT {
-            if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
-                tracing::debug!(error = %e, "WAL checkpoint skipped");
+        if stopping || quiet || wal.waiting_bytes(page_size) > WAL_LIMIT {
+            match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            }) {
+                Ok((log, copied)) => wal.checkpointed((log - copied).max(0) as u64),
+                Err(e) => tracing::debug!(error = %e, "WAL checkpoint skipped"),
             }
             checkpointed_at = now;
         }
@@ -535,24 +541,6 @@ fn checkpoint_loop(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// How many bytes of WAL wait to be copied back, from the WAL index (the `-shm` file, whose
-/// header SQLite's file format documents: page size at byte 14, the last valid frame at 16,
-/// and the frames already copied back at 96, in native byte order). The WAL file itself is no
-/// measure: SQLite reuses it from the start after a checkpoint, without shrinking it.
-fn wal_waiting_bytes(shm: &Path) -> std::io::Result<u64> {
-    use std::io::Read;
-    let mut header = [0u8; 100];
-    std::fs::File::open(shm)?.read_exact(&mut header)?;
-    let u32_at = |i: usize| u32::from_ne_bytes(header[i..i + 4].try_into().expect("4 bytes"));
-    let page = match u16::from_ne_bytes([header[14], header[15]]) {
-        1 => 65_536,
-        n => u64::from(n),
-    };
-    let frames = u64::from(u32_at(16).saturating_sub(u32_at(96)));
-    // Each frame is a 24-byte header and a page.
-    Ok(frames * (page + 24))
 }
 
 /// How long (ms) the writer must have been idle before a checkpoint.
@@ -723,43 +711,5 @@ fn commit(
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_wal_index_says_how_much_waits_to_be_checkpointed() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("t.sqlite3");
-        let conn = crate::store::open_connection(&db, Duration::from_secs(1)).unwrap();
-        conn.execute_batch(
-            "PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (x BLOB); PRAGMA wal_checkpoint(PASSIVE);",
-        )
-        .unwrap();
-        let shm = PathBuf::from(format!("{}-shm", db.display()));
-        assert_eq!(wal_waiting_bytes(&shm).unwrap(), 0);
-        for _ in 0..50 {
-            conn.execute("INSERT INTO t VALUES (zeroblob(8000))", [])
-                .unwrap();
-        }
-        // 50 commits of two or three pages each (the row overflows into a second page).
-        let waiting = wal_waiting_bytes(&shm).unwrap();
-        let page = 4096 + 24;
-        assert!((100 * page..=200 * page).contains(&waiting), "{waiting}");
-        let (_, log, copied): (i64, i64, i64) = conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .unwrap();
-        assert_eq!(
-            waiting,
-            log as u64 * page,
-            "the frames SQLite itself counts"
-        );
-        assert_eq!(log, copied);
-        assert_eq!(wal_waiting_bytes(&shm).unwrap(), 0);
     }
 }

@@ -47,6 +47,7 @@ pub mod retention;
 pub mod simulator;
 pub mod stats;
 pub mod store;
+pub mod wal_watch;
 
 use bluehook_core::config::Config;
 use std::collections::HashMap;
