@@ -841,7 +841,7 @@ async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String
     if let Some(run) = gathering.take() {
         log.record(Record::Run(Box::new(run))).await;
     }
-    log.wait_durable(events).await;
+    log.wait_imported(events).await;
     let write_secs = started.elapsed().as_secs_f64();
     drop(log);
     tokio::task::spawn_blocking(move || writer.join())

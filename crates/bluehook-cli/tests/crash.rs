@@ -159,3 +159,119 @@ async fn kill_9_mid_burst_loses_nothing_and_keeps_order() {
         .unwrap();
     assert_eq!(events as usize, N);
 }
+
+/// The events of the last moments before a kill are in the event journal only (their import
+/// into SQLite waits for the relay to be quiet): they are imported at the restart and
+/// delivered, in order, like the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_with_events_only_in_the_journal_loses_none_of_them() {
+    let redis = RedisServer::start();
+    let receiver = Receiver::start().await;
+    receiver.set_default(Reply {
+        status: 200,
+        delay: Duration::from_micros(500),
+    });
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = serve(&redis, port, data.path());
+    assert!(
+        wait_until(Duration::from_secs(20), || redis
+            .subscribers("from-akka-apps-chat-redis-channel")
+            == 1)
+        .await
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let xml = get(&api_url(
+        &base,
+        "create",
+        &format!("callbackURL={}", enc(&receiver.url("/slow"))),
+        SECRET,
+        Algorithm::Sha1,
+    ))
+    .await;
+    assert!(xml.contains("SUCCESS"), "{xml}");
+
+    // A steady stream (the relay is never quiet), stopped just before the kill.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let publisher = {
+        let (stop, url) = (stop.clone(), redis.url());
+        std::thread::spawn(move || {
+            let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut pipe = redis::pipe();
+                for i in n..n + 10 {
+                    pipe.cmd("PUBLISH")
+                        .arg("from-akka-apps-chat-redis-channel")
+                        .arg(chat(i));
+                }
+                pipe.exec(&mut conn).unwrap();
+                n += 10;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            n
+        })
+    };
+    receiver.wait_for(500, Duration::from_secs(60)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let published = publisher.join().unwrap();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let journal = data.path().join("bluehook.sqlite3-events.log");
+    assert!(
+        std::fs::metadata(&journal).unwrap().len() > 0,
+        "events waited in the journal when the process died"
+    );
+    let before = receiver.count();
+
+    let mut child = serve(&redis, port, data.path());
+    let db_path = data.path().join("bluehook.sqlite3");
+    // The journal is imported before the relay subscribes again.
+    assert!(
+        wait_until(Duration::from_secs(20), || redis
+            .subscribers("from-akka-apps-chat-redis-channel")
+            == 1)
+        .await
+    );
+    let db = rusqlite::Connection::open(&db_path).unwrap();
+    let events: usize = db
+        .query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))
+        .unwrap() as usize;
+    assert_eq!(std::fs::metadata(&journal).unwrap().len(), 0);
+    // Pub/sub keeps nothing: what the relay had not journaled when it died is gone, but every
+    // event it delivered was journaled first.
+    assert!(
+        before <= events && events <= published,
+        "delivered {before}, logged {events}, published {published}"
+    );
+    let all_there = || {
+        receiver
+            .captured()
+            .iter()
+            .map(number)
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            == events
+    };
+    assert!(wait_until(Duration::from_secs(120), all_there).await);
+    let got = receiver.captured();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut firsts = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for n in got.iter().map(number) {
+        if seen.insert(n) {
+            firsts.push(n);
+        }
+    }
+    assert_eq!(
+        firsts,
+        (0..events).collect::<Vec<_>>(),
+        "each event, in order"
+    );
+    let after: Vec<usize> = got[before..].iter().map(number).collect();
+    assert!(
+        after.windows(2).all(|w| w[0] < w[1]),
+        "the restarted relay delivers in order"
+    );
+}

@@ -18,11 +18,12 @@ use rusqlite::{params, Connection};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::attempt_runs::Run;
 use crate::batch_queue::{BatchQueue, Ready};
+use crate::journal::Journal;
 use crate::store::StoreError;
 use crate::wal_watch::WalWatch;
 
@@ -183,7 +184,10 @@ pub struct AuditLog {
     events_tx: mpsc::Sender<Record>,
     /// Attempts, cursors, hook changes, gaps.
     bulk: Arc<BatchQueue<Record>>,
+    /// Highest event id journaled: its deliveries may start.
     durable: watch::Receiver<i64>,
+    /// Highest event id imported into SQLite (searchable).
+    imported: watch::Receiver<i64>,
     next_raw: AtomicI64,
     next_event: AtomicI64,
     live: broadcast::Sender<Live>,
@@ -208,10 +212,15 @@ impl AuditLog {
             path: path.to_owned(),
             source,
         };
-        let conn = crate::store::open_connection(path, Duration::from_secs(30))?;
+        let mut conn = crate::store::open_connection(path, Duration::from_secs(30))?;
         // 16 MiB of page cache keeps the indexes' hot pages in memory as the tables grow.
         conn.pragma_update(None, "cache_size", -16_384)
             .map_err(err)?;
+        let mut journal = Journal::open(path).map_err(|source| StoreError::Journal {
+            path: Journal::path_for(path),
+            source,
+        })?;
+        import_leftovers(&mut conn, &mut journal, path)?;
         let max = |table: &str| -> Result<i64, StoreError> {
             conn.query_row(
                 &format!("SELECT COALESCE(MAX(id), 0) FROM {table}"),
@@ -243,11 +252,13 @@ impl AuditLog {
         let bulk = Arc::new(BatchQueue::new(BULK_BATCH, BULK_CAPACITY));
         let last_write = Arc::new(AtomicI64::new(0));
         let (durable_tx, durable) = watch::channel(last_event);
+        let (imported_tx, imported) = watch::channel(last_event);
         let (live, _) = broadcast::channel(4096);
         let log = Arc::new(AuditLog {
             events_tx,
             bulk: bulk.clone(),
             durable,
+            imported,
             next_raw: AtomicI64::new(last_raw + 1),
             next_event: AtomicI64::new(last_event + 1),
             live,
@@ -281,14 +292,16 @@ impl AuditLog {
         let handle = std::thread::Builder::new()
             .name("bluehook-audit".into())
             .spawn(move || {
-                write_loop(
+                let writer = Writer {
                     conn,
-                    events_rx,
-                    &bulk,
-                    durable_tx,
-                    &last_write,
-                    &writer_path,
-                );
+                    events: events_rx,
+                    bulk: &bulk,
+                    journal,
+                    durable: durable_tx,
+                    imported: imported_tx,
+                    path: &writer_path,
+                };
+                write_loop(writer, &last_write);
                 done.store(true, Ordering::SeqCst);
                 let _ = checkpointer.join();
                 let _ = indexer.join();
@@ -367,9 +380,15 @@ impl AuditLog {
         id
     }
 
-    /// Waits until event `id` is committed.
+    /// Waits until event `id` is durable (in the journal): its deliveries may start.
     pub async fn wait_durable(&self, id: i64) {
         let mut rx = self.durable.clone();
+        let _ = rx.wait_for(|committed| *committed >= id).await;
+    }
+
+    /// Waits until event `id` is imported into SQLite, where queries and exports see it.
+    pub async fn wait_imported(&self, id: i64) {
+        let mut rx = self.imported.clone();
         let _ = rx.wait_for(|committed| *committed >= id).await;
     }
 
@@ -393,8 +412,8 @@ fn is_event(record: &Record) -> bool {
 struct Statements;
 
 impl Statements {
-    const RAW: &'static str = "INSERT INTO raw_events (id, server, received_at, channel, name, outcome, error, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-    const EVENT: &'static str = "INSERT INTO events (id, raw_id, server, at, type, meeting_internal, meeting_external, user_internal, user_external, raw_kind, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    const RAW: &'static str = "INSERT OR IGNORE INTO raw_events (id, server, received_at, channel, name, outcome, error, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    const EVENT: &'static str = "INSERT OR IGNORE INTO events (id, raw_id, server, at, type, meeting_internal, meeting_external, user_internal, user_external, raw_kind, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
     const CURSOR: &'static str = "INSERT INTO hook_cursors (server, hook_id, through) VALUES (?1, ?2, ?3) ON CONFLICT (server, hook_id) DO UPDATE SET through = MAX(through, excluded.through)";
     const HOOK: &'static str = "INSERT INTO hook_log (server, hook_id, at, action, callback_url, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
     const GAP_OPEN: &'static str =
@@ -554,14 +573,20 @@ const QUIET_MS: i64 = 250;
 /// burst rates alike.
 const WAL_LIMIT: u64 = 1024 * 1024;
 
-fn write_loop(
-    mut conn: Connection,
-    mut events: mpsc::Receiver<Record>,
-    bulk: &BatchQueue<Record>,
+/// The writer's inputs and outputs.
+struct Writer<'a> {
+    conn: Connection,
+    events: mpsc::Receiver<Record>,
+    bulk: &'a BatchQueue<Record>,
+    journal: Journal,
+    /// Highest event id in the journal: deliveries may start.
     durable: watch::Sender<i64>,
-    last_write: &AtomicI64,
-    path: &Path,
-) {
+    /// Highest event id imported into SQLite.
+    imported: watch::Sender<i64>,
+    path: &'a Path,
+}
+
+fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -576,50 +601,232 @@ fn write_loop(
     // The bulk records being written; swapped with the queue's, so both keep their capacity.
     let mut taken = Vec::new();
     // When the oldest bulk record waiting arrived (None: none waiting).
-    let mut bulk_since: Option<std::time::Instant> = None;
+    let mut bulk_since: Option<Instant> = None;
     let (mut events_open, mut bulk_open) = (true, true);
-    // When the last commit of events began.
-    let mut last_commit = std::time::Instant::now() - EVENT_COMMIT_GAP;
+    // When the last write of events began.
+    let mut last_append = Instant::now() - EVENT_WRITE_GAP;
+    // When the relay was last seen busy: an event came, or workers handed over attempts (they
+    // do at least every GATHER_MS while delivering), so a burst is over only once its
+    // deliveries are.
+    let mut last_busy = last_append;
+    // When the oldest record not yet imported was journaled.
+    let mut oldest_waiting: Option<Instant> = w.journal.has_waiting().then(Instant::now);
+    // After a failed read of the journal, when to try again.
+    let mut import_paused_until: Option<Instant> = None;
     while events_open || bulk_open {
-        let due = bulk_since.map(|t| t + BULK_DELAY);
-        // Wait for an event, for bulk records (the first, or a full batch), or for the bulk
-        // records' deadline.
+        let now = Instant::now();
+        let bulk_due = bulk_since.map(|t| t + BULK_DELAY);
+        let import_at = |last_busy: Instant, now: Instant, journal: &Journal| {
+            import_due(journal, !events_open, last_busy, oldest_waiting, now)
+                .map(|due| import_paused_until.map_or(due, |t| due.max(t)))
+        };
+        // Attempts, cursors and hook changes do not wait for the import of the events they
+        // follow: at start, the journal is imported before anything else.
+        let due = match (import_at(last_busy, now, &w.journal), bulk_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        // Wait for an event, for bulk records (the first, or a full batch), or for a deadline.
+        let events = &mut w.events;
         let wake = runtime.block_on(async {
-            let sleep =
-                tokio::time::sleep_until(due.unwrap_or_else(std::time::Instant::now).into());
+            let sleep = tokio::time::sleep_until(due.unwrap_or(now).into());
             tokio::select! {
                 biased;
                 r = events.recv(), if events_open => r.map_or(Wake::EventsClosed, Wake::Event),
-                ready = bulk.wait(bulk_since.is_some()), if bulk_open => Wake::Bulk(ready),
+                ready = w.bulk.wait(bulk_since.is_some()), if bulk_open => Wake::Bulk(ready),
                 _ = sleep, if due.is_some() => Wake::Due,
             }
         });
         match wake {
-            // Events (what deliveries wait for) are committed on their own, at once.
+            // Events (what deliveries wait for) go to the journal at once.
             Wake::Event(first) => {
-                // Under load, let events gather for a moment: a commit has a fixed price (its
-                // pages of every index, the WAL's locks) that a larger one shares out.
-                let since = last_commit.elapsed();
-                if since < EVENT_COMMIT_GAP {
-                    std::thread::sleep(EVENT_COMMIT_GAP - since);
+                // Under load, let events gather for a moment: one write for many.
+                let since = last_append.elapsed();
+                if since < EVENT_WRITE_GAP {
+                    std::thread::sleep(EVENT_WRITE_GAP - since);
                 }
-                last_commit = std::time::Instant::now();
+                last_append = Instant::now();
+                last_busy = last_append;
                 batch.push(first);
-                drain_events(&mut events, &mut batch);
-                commit(&mut conn, &batch, &[], &durable, path);
+                drain_events(&mut w.events, &mut batch);
+                w.append(&batch);
                 batch.clear();
+                oldest_waiting.get_or_insert(last_append);
             }
             Wake::EventsClosed => events_open = false,
-            Wake::Bulk(Ready::Items) => bulk_since = Some(std::time::Instant::now()),
-            Wake::Bulk(Ready::Full) | Wake::Due => {
-                bulk.take_into(&mut taken);
-                write_bulk(&mut conn, &taken, &mut batch, &mut events, &durable, path);
+            Wake::Bulk(Ready::Items) => {
+                bulk_since = Some(Instant::now());
+                last_busy = Instant::now();
+            }
+            Wake::Bulk(Ready::Full) => {
+                // Workers are about to wait for room.
+                w.bulk.take_into(&mut taken);
+                w.write_bulk(&taken, &mut batch);
                 taken.clear();
                 bulk_since = None;
+                last_busy = Instant::now();
+            }
+            Wake::Due => {
+                let now = Instant::now();
+                if bulk_due.is_some_and(|t| t <= now) {
+                    w.bulk.take_into(&mut taken);
+                    w.write_bulk(&taken, &mut batch);
+                    taken.clear();
+                    bulk_since = None;
+                    last_busy = now;
+                }
+                if import_at(last_busy, now, &w.journal).is_some_and(|t| t <= now) {
+                    match w.import_slice() {
+                        Ok(()) => import_paused_until = None,
+                        Err(e) => {
+                            tracing::error!(path = %w.journal.path().display(), error = %e, "cannot read the event journal; will retry");
+                            import_paused_until = Some(now + Duration::from_secs(1));
+                        }
+                    }
+                    if !w.journal.has_waiting() {
+                        oldest_waiting = None;
+                    }
+                }
             }
             Wake::Bulk(Ready::Closed) => bulk_open = false,
         }
         last_write.store(bluehook_core::now_ms() as i64, Ordering::Relaxed);
+    }
+    // Stopping: everything journaled goes into SQLite, and the journal is left empty.
+    while w.journal.has_waiting() {
+        if let Err(e) = w.import_slice() {
+            tracing::error!(path = %w.journal.path().display(), error = %e, "cannot read the event journal; it is imported at the next start");
+            break;
+        }
+    }
+}
+
+/// When what waits in the journal is to be imported (None: nothing waits): once the relay has
+/// been quiet for [`IMPORT_QUIET`], once the oldest record has waited [`IMPORT_MAX_AGE`], and
+/// at once when much waits or the writer is stopping.
+fn import_due(
+    journal: &Journal,
+    stopping: bool,
+    last_busy: Instant,
+    oldest_waiting: Option<Instant>,
+    now: Instant,
+) -> Option<Instant> {
+    let lagging = journal.waiting() >= IMPORT_LAG || journal.waiting_bytes() >= IMPORT_LAG_BYTES;
+    journal.has_waiting().then(|| {
+        if lagging || stopping {
+            now
+        } else {
+            (last_busy + IMPORT_QUIET).min(oldest_waiting.unwrap_or(now) + IMPORT_MAX_AGE)
+        }
+    })
+}
+
+impl Writer<'_> {
+    /// Appends events to the journal, retrying until they are in; then lets their deliveries go.
+    fn append(&mut self, events: &[Record]) {
+        let mut delay = Duration::from_millis(50);
+        while let Err(e) = self.journal.append(events) {
+            tracing::error!(path = %self.journal.path().display(), error = %e, records = events.len(), retry_in_ms = delay.as_millis() as u64, "event journal write failed; retrying");
+            std::thread::sleep(delay);
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+        raise(&self.durable, max_event(events));
+    }
+
+    /// Writes bulk records a slice per commit; events that come meanwhile are journaled between
+    /// slices, so a large bulk batch does not hold deliveries up for the whole of its writing.
+    fn write_bulk(&mut self, records: &[Record], batch: &mut Vec<Record>) {
+        for slice in records.chunks(BULK_SLICE) {
+            drain_events(&mut self.events, batch);
+            if !batch.is_empty() {
+                self.append(batch);
+                batch.clear();
+            }
+            commit(&mut self.conn, &[], slice, &self.imported, self.path);
+        }
+    }
+
+    /// Imports the next [`IMPORT_SLICE`] journaled records into SQLite in one transaction.
+    fn import_slice(&mut self) -> std::io::Result<()> {
+        let read = self.journal.read_waiting(IMPORT_SLICE)?;
+        commit(
+            &mut self.conn,
+            &read.records,
+            &[],
+            &self.imported,
+            self.path,
+        );
+        self.journal.imported(read.end, read.records.len())?;
+        if read.torn > 0 {
+            tracing::warn!(path = %self.journal.path().display(), bytes = read.torn, "the event journal ends in a torn write (the process was killed in the middle of it); its last bytes are dropped");
+            self.journal.discard()?;
+        }
+        Ok(())
+    }
+}
+
+/// Imports what an earlier process left in the journal, before ids are handed out again.
+/// Rows already in SQLite (imported before a crash emptied the journal) stay as they are.
+fn import_leftovers(
+    conn: &mut Connection,
+    journal: &mut Journal,
+    path: &Path,
+) -> Result<(), StoreError> {
+    let journal_err = |source| StoreError::Journal {
+        path: journal_path(path),
+        source,
+    };
+    let mut n = 0;
+    while journal.has_waiting() {
+        let read = journal.read_waiting(IMPORT_SLICE).map_err(journal_err)?;
+        write_batch(conn, &read.records, &[]).map_err(|source| StoreError::Sqlite {
+            path: path.to_owned(),
+            source,
+        })?;
+        n += read.records.len();
+        journal
+            .imported(read.end, read.records.len())
+            .map_err(journal_err)?;
+        if read.torn > 0 {
+            tracing::warn!(path = %journal_path(path).display(), bytes = read.torn, "the event journal ends in a torn write (the process was killed in the middle of it); its last bytes are dropped");
+            journal.discard().map_err(journal_err)?;
+        }
+    }
+    if n > 0 {
+        tracing::info!(
+            records = n,
+            "imported the event journal left by the last run"
+        );
+    }
+    Ok(())
+}
+
+fn journal_path(db: &Path) -> PathBuf {
+    Journal::path_for(db)
+}
+
+/// The highest event id among `records` (0 if none).
+fn max_event(records: &[Record]) -> i64 {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Event(e) => Some(e.id),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Raises a watermark to `to` (never lowers it).
+fn raise(watermark: &watch::Sender<i64>, to: i64) {
+    if to > 0 {
+        watermark.send_if_modified(|v| {
+            let grew = to > *v;
+            if grew {
+                *v = to;
+            }
+            grew
+        });
     }
 }
 
@@ -633,23 +840,6 @@ fn drain_events(events: &mut mpsc::Receiver<Record>, batch: &mut Vec<Record>) {
     }
 }
 
-/// Writes bulk records a slice per commit, each commit carrying the events waiting by then, so
-/// that a large bulk batch does not hold deliveries up for the whole of its writing.
-fn write_bulk(
-    conn: &mut Connection,
-    records: &[Record],
-    batch: &mut Vec<Record>,
-    events: &mut mpsc::Receiver<Record>,
-    durable: &watch::Sender<i64>,
-    path: &Path,
-) {
-    for slice in records.chunks(BULK_SLICE) {
-        drain_events(events, batch);
-        commit(conn, batch, slice, durable, path);
-        batch.clear();
-    }
-}
-
 /// What woke the writer.
 enum Wake {
     Event(Record),
@@ -658,14 +848,25 @@ enum Wake {
     Due,
 }
 
-/// Commits of events begin at least this far apart. A delivery waits for its event's commit,
-/// so this is the most it adds to a callback's latency, and only under load: events that come
-/// further apart are committed at once. In a burst, a commit has a price of its own (the last
-/// page of each table and index rewritten, the WAL's locks, waking the writer per event) that
-/// fewer, larger commits share out: two instances with the log on taking bursts in turn, one
-/// with this gap and one without, used 2–15% less CPU per delivery with it (`cargo xtask bench
-/// --only audit`).
-const EVENT_COMMIT_GAP: Duration = Duration::from_micros(250);
+/// Writes of events to the journal begin at least this far apart. A delivery waits for its
+/// event's write, so this is the most it adds to a callback's latency, and only under load:
+/// events that come further apart are written at once. In a burst, fewer and larger writes
+/// save the writer a wake-up and a system call per event.
+const EVENT_WRITE_GAP: Duration = Duration::from_micros(250);
+
+/// Journaled events wait for their import into SQLite until no event has come for this long
+/// (a burst is over)…
+const IMPORT_QUIET: Duration = Duration::from_millis(100);
+/// …or the oldest has waited this long (under steady load: the search lags at most about this
+/// much behind)…
+const IMPORT_MAX_AGE: Duration = Duration::from_secs(2);
+/// …or this many records wait…
+const IMPORT_LAG: usize = 32_768;
+/// …or this many bytes of journal.
+const IMPORT_LAG_BYTES: u64 = 64 << 20;
+/// Records per import transaction: a few milliseconds of the writer's time, after which
+/// events that came meanwhile are journaled first.
+const IMPORT_SLICE: usize = 256;
 
 /// Bulk records that wake the writer for a commit.
 const BULK_BATCH: usize = 4096;
@@ -676,33 +877,25 @@ const BULK_SLICE: usize = 1024;
 /// How long bulk records may wait for more.
 const BULK_DELAY: Duration = Duration::from_millis(25);
 
-/// Writes one batch, retrying until it is in; then moves the durability watermark.
+/// Writes one batch, retrying until it is in; then moves the import watermark.
 fn commit(
     conn: &mut Connection,
     events: &[Record],
     bulk: &[Record],
-    durable: &watch::Sender<i64>,
+    imported: &watch::Sender<i64>,
     path: &Path,
 ) {
     let rows = events.len() + bulk.len();
     let mut delay = Duration::from_millis(50);
     loop {
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         match write_batch(conn, events, bulk) {
             Ok(max_event) => {
                 let took = started.elapsed();
                 if took > Duration::from_millis(20) {
                     tracing::debug!(rows, took_ms = took.as_millis() as u64, "slow audit commit");
                 }
-                if max_event > 0 {
-                    durable.send_if_modified(|v| {
-                        let grew = max_event > *v;
-                        if grew {
-                            *v = max_event;
-                        }
-                        grew
-                    });
-                }
+                raise(imported, max_event);
                 return;
             }
             Err(e) => {
@@ -711,5 +904,97 @@ fn commit(
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: i64) -> Record {
+        Record::Event(EventRow {
+            id,
+            raw_id: 0,
+            server: Arc::from("default"),
+            at: 1000 + id,
+            kind: Arc::from("chat-group-message-sent"),
+            meeting_internal: Some("m".into()),
+            meeting_external: None,
+            user_internal: None,
+            user_external: None,
+            raw_kind: 0,
+            json: Arc::from(format!("{{\"n\":{id}}}")),
+        })
+    }
+
+    fn count(db: &Path) -> i64 {
+        Connection::open(db)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_journal_left_by_a_killed_process_is_imported_at_start_and_ids_go_on_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_in(dir.path()).unwrap();
+        let db = store.path().to_owned();
+        // What a process killed before its import leaves: events in the journal only, one of
+        // them (3) also imported already, and a torn last write.
+        let (log, writer) = AuditLog::start(&db).unwrap();
+        let id = log
+            .record_event(|id| match event(id) {
+                Record::Event(e) => e,
+                _ => unreachable!(),
+            })
+            .await;
+        assert_eq!(id, 1);
+        drop(log);
+        tokio::task::spawn_blocking(move || writer.join().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(count(&db), 1, "a stopping writer imports everything");
+        let journal = Journal::path_for(&db);
+        assert_eq!(std::fs::metadata(&journal).unwrap().len(), 0);
+        let mut j = Journal::open(&db).unwrap();
+        j.append(&[event(2), event(3), event(4)]).unwrap();
+        drop(j);
+        let mut conn = Connection::open(&db).unwrap();
+        write_batch(&mut conn, &[event(3)], &[]).unwrap();
+        drop(conn);
+        let mut bytes = std::fs::read(&journal).unwrap();
+        bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2]);
+        std::fs::write(&journal, &bytes).unwrap();
+
+        let (log, writer) = AuditLog::start(&db).unwrap();
+        assert_eq!(count(&db), 4, "events 2–4 imported once each");
+        assert_eq!(std::fs::metadata(&journal).unwrap().len(), 0);
+        let ids: Vec<i64> = Connection::open(&db)
+            .unwrap()
+            .prepare("SELECT id FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(ids, [1, 2, 3, 4]);
+        let next = log
+            .record_event(|id| match event(id) {
+                Record::Event(e) => e,
+                _ => unreachable!(),
+            })
+            .await;
+        assert_eq!(next, 5, "no id is handed out twice");
+        log.wait_durable(5).await;
+        assert!(
+            std::fs::metadata(&journal).unwrap().len() > 0,
+            "journaled first"
+        );
+        log.wait_imported(5).await;
+        assert_eq!(count(&db), 5);
+        drop(log);
+        tokio::task::spawn_blocking(move || writer.join().unwrap())
+            .await
+            .unwrap();
     }
 }

@@ -61,23 +61,26 @@ pub fn start(
     events.busy_timeout(Duration::from_secs(5)).map_err(err)?;
     std::thread::Builder::new()
         .name("bluehook-fts".into())
-        .spawn(move || loop {
-            let stopping = stop.load(Ordering::SeqCst);
-            let quiet =
-                bluehook_core::now_ms() as i64 - last_write.load(Ordering::Relaxed) >= QUIET_MS;
-            if !quiet && !stopping && lag(&events, &index).unwrap_or(0) < MAX_LAG {
-                std::thread::sleep(Duration::from_millis(QUIET_MS as u64));
-                continue;
+        .spawn(move || {
+            crate::priority::lower_current_thread(19);
+            loop {
+                let stopping = stop.load(Ordering::SeqCst);
+                let quiet =
+                    bluehook_core::now_ms() as i64 - last_write.load(Ordering::Relaxed) >= QUIET_MS;
+                if !quiet && !stopping && lag(&events, &index).unwrap_or(0) < MAX_LAG {
+                    std::thread::sleep(Duration::from_millis(QUIET_MS as u64));
+                    continue;
+                }
+                match step(&events, &mut index) {
+                    Ok(n) if n > 0 && !stopping => continue,
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "full-text indexing failed; will retry"),
+                }
+                if stopping {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
             }
-            match step(&events, &mut index) {
-                Ok(n) if n > 0 && !stopping => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "full-text indexing failed; will retry"),
-            }
-            if stopping {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(200));
         })
         .map_err(|source| StoreError::Dir {
             path: db.to_owned(),

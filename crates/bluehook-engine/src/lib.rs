@@ -41,6 +41,8 @@ pub mod forward;
 pub mod fts;
 pub mod http;
 pub mod ingest;
+pub mod journal;
+pub mod priority;
 pub mod query;
 pub mod relay;
 pub mod retention;

@@ -38,6 +38,14 @@ pub enum StoreError {
         /// The JSON error.
         source: serde_json::Error,
     },
+    /// The event journal cannot be opened, read or emptied.
+    #[error("event journal {path}: {source}")]
+    Journal {
+        /// The journal file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// The data directory cannot be made.
     #[error("data directory {path}: {source}")]
     Dir {

@@ -69,8 +69,14 @@ async fn events_and_attempts_are_recorded_and_queryable() {
         "application/x-www-form-urlencoded;charset=UTF-8"
     );
 
-    // events by meeting (internal or external id), by type, full text, and keyset pages
-    let by_meeting = admin_get(&engine, "/api/v1/events?meeting=ext-7").await;
+    // events by meeting (internal or external id), by type, full text, and keyset pages; events
+    // reach the search when the relay is quiet, possibly after their attempts
+    let by_meeting = poll_until(
+        WAIT,
+        || admin_get(&engine, "/api/v1/events?meeting=ext-7"),
+        |page| page["items"].as_array().map_or(0, |a| a.len()) == 7,
+    )
+    .await;
     assert_eq!(by_meeting["items"].as_array().unwrap().len(), 7);
     let by_internal = admin_get(&engine, &format!("/api/v1/events?meeting={MEETING}")).await;
     assert_eq!(by_internal["items"].as_array().unwrap().len(), 7);

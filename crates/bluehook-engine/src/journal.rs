@@ -1,0 +1,453 @@
+//! The event journal: where raw messages and events are made durable before their deliveries
+//! start, ahead of their (slower) rows in SQLite.
+//!
+//! Appending a batch of events here is one `write` of a few KiB; inserting them into SQLite
+//! (two rows, four indexes, the WAL) costs ten times as much CPU, and on a small machine that
+//! CPU came straight off delivery during bursts. So the audit log's writer appends events to
+//! this file, lets their deliveries go, and imports them into SQLite later, when the relay is
+//! quiet or the journal has grown (see [`crate::audit`]). Once everything in it is imported, the
+//! file is emptied.
+//!
+//! The file is `<database>-events.log`: frames of a little-endian `u32` length, the body's
+//! CRC-32 and the body (a tag byte, then the record's fields). Durability is SQLite's with
+//! `synchronous = NORMAL`: what was written survives the process being killed, not the machine
+//! losing power. At start, whatever the file holds is imported (again: rows already in SQLite
+//! are kept as they are) and a torn last frame, left by a crash in the middle of a write, is
+//! dropped and reported.
+
+use bytes::Bytes;
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::audit::{EventRow, RawRow, Record};
+
+/// Frame header: body length, CRC-32 of the body.
+const HEADER: usize = 8;
+/// How much of the file an import reads at a time (a larger frame is read whole).
+const READ_CHUNK: usize = 1 << 20;
+
+const RAW: u8 = 1;
+const EVENT: u8 = 2;
+
+/// The journal file and how much of it is imported.
+#[derive(Debug)]
+pub struct Journal {
+    file: File,
+    path: PathBuf,
+    /// Bytes written (the file's length).
+    written: u64,
+    /// Bytes whose records are in SQLite.
+    imported: u64,
+    /// Records written and not imported.
+    waiting: usize,
+    /// Encoding buffer, kept for its capacity.
+    buf: Vec<u8>,
+}
+
+/// What a read of the journal found.
+#[derive(Debug, Default)]
+pub struct Read {
+    /// The records, in order.
+    pub records: Vec<Record>,
+    /// The offset just past them.
+    pub end: u64,
+    /// Bytes at the end that are not a whole, intact frame (only after a crash).
+    pub torn: u64,
+}
+
+impl Journal {
+    /// The journal of the database at `db`.
+    pub fn path_for(db: &Path) -> PathBuf {
+        PathBuf::from(format!("{}-events.log", db.display()))
+    }
+
+    /// Opens (creating, owner-only) the journal of `db`. Everything in it counts as not
+    /// imported.
+    pub fn open(db: &Path) -> std::io::Result<Journal> {
+        let path = Self::path_for(db);
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path)?;
+        let written = file.metadata()?.len();
+        Ok(Journal {
+            file,
+            path,
+            written,
+            imported: 0,
+            waiting: usize::from(written > 0),
+            buf: Vec::new(),
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends the raw messages and events among `records` (others are skipped) in one write.
+    pub fn append(&mut self, records: &[Record]) -> std::io::Result<()> {
+        self.buf.clear();
+        let mut n = 0;
+        for record in records {
+            if encode(record, &mut self.buf) {
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        if let Err(e) = self.file.write_all(&self.buf) {
+            // A partial write leaves a torn frame: cut it off so that later frames stay readable.
+            let _ = self.file.set_len(self.written);
+            return Err(e);
+        }
+        self.written += self.buf.len() as u64;
+        self.waiting += n;
+        Ok(())
+    }
+
+    /// Whether records wait to be imported.
+    pub fn has_waiting(&self) -> bool {
+        self.imported < self.written
+    }
+
+    /// How many records wait to be imported (at least 1 when a journal left by an earlier
+    /// process is not imported yet).
+    pub fn waiting(&self) -> usize {
+        self.waiting
+    }
+
+    /// Bytes waiting to be imported.
+    pub fn waiting_bytes(&self) -> u64 {
+        self.written - self.imported
+    }
+
+    /// Reads up to `max` records after the imported ones. A read that meets a damaged frame
+    /// stops there and reports the rest of the file as torn.
+    pub fn read_waiting(&self, max: usize) -> std::io::Result<Read> {
+        let mut read = Read {
+            end: self.imported,
+            ..Read::default()
+        };
+        let mut chunk = Vec::new();
+        while read.records.len() < max && read.end < self.written {
+            let left = self.written - read.end;
+            chunk.resize(left.min(READ_CHUNK as u64) as usize, 0);
+            self.file.read_exact_at(&mut chunk, read.end)?;
+            let mut at = 0;
+            while read.records.len() < max {
+                let Some(header) = chunk.get(at..at + HEADER) else {
+                    if left - (at as u64) < HEADER as u64 {
+                        // Not even a whole header before the end of the file: torn.
+                        read.torn = left - at as u64;
+                        return Ok(read);
+                    }
+                    break;
+                };
+                let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
+                let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
+                if (HEADER + len) as u64 > left - at as u64 {
+                    // Runs past the end of the file: torn.
+                    read.torn = left - at as u64;
+                    return Ok(read);
+                }
+                if at + HEADER + len > chunk.len() {
+                    if at == 0 {
+                        // One frame larger than a chunk: read it whole.
+                        chunk.resize(HEADER + len, 0);
+                        self.file.read_exact_at(&mut chunk, read.end)?;
+                        continue;
+                    }
+                    break;
+                }
+                let body = &chunk[at + HEADER..at + HEADER + len];
+                match (crc32fast::hash(body) == crc)
+                    .then(|| decode(body))
+                    .flatten()
+                {
+                    Some(record) => read.records.push(record),
+                    None => {
+                        read.torn = left - at as u64;
+                        return Ok(read);
+                    }
+                }
+                at += HEADER + len;
+                read.end += (HEADER + len) as u64;
+            }
+        }
+        Ok(read)
+    }
+
+    /// Notes that the records up to `end` (from [`Journal::read_waiting`]) are committed to
+    /// SQLite; when that is everything, empties the file.
+    pub fn imported(&mut self, end: u64, records: usize) -> std::io::Result<()> {
+        self.imported = end.min(self.written);
+        self.waiting = self.waiting.saturating_sub(records);
+        if self.imported == self.written {
+            self.discard()?;
+        }
+        Ok(())
+    }
+
+    /// Empties the file (everything in it is imported, or torn).
+    pub fn discard(&mut self) -> std::io::Result<()> {
+        if self.written > 0 {
+            self.file.set_len(0)?;
+        }
+        self.written = 0;
+        self.imported = 0;
+        self.waiting = 0;
+        Ok(())
+    }
+}
+
+fn put_i64(buf: &mut Vec<u8>, v: i64) {
+    buf.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_bytes(buf: &mut Vec<u8>, v: &[u8]) {
+    buf.extend_from_slice(&(v.len() as u32).to_le_bytes());
+    buf.extend_from_slice(v);
+}
+
+fn put_opt(buf: &mut Vec<u8>, v: Option<&str>) {
+    match v {
+        Some(s) => {
+            buf.push(1);
+            put_bytes(buf, s.as_bytes());
+        }
+        None => buf.push(0),
+    }
+}
+
+/// Appends `record`'s frame to `buf`; false (nothing appended) for records that are not raw
+/// messages or events.
+fn encode(record: &Record, buf: &mut Vec<u8>) -> bool {
+    let start = buf.len();
+    buf.extend_from_slice(&[0; HEADER]);
+    match record {
+        Record::Raw(r) => {
+            buf.push(RAW);
+            put_i64(buf, r.id);
+            put_bytes(buf, r.server.as_bytes());
+            put_i64(buf, r.received_at);
+            put_bytes(buf, r.channel.as_bytes());
+            put_opt(buf, r.name.as_deref());
+            put_bytes(buf, r.outcome.as_bytes());
+            put_opt(buf, r.error.as_deref());
+            put_bytes(buf, &r.payload);
+        }
+        Record::Event(e) => {
+            buf.push(EVENT);
+            put_i64(buf, e.id);
+            put_i64(buf, e.raw_id);
+            put_bytes(buf, e.server.as_bytes());
+            put_i64(buf, e.at);
+            put_bytes(buf, e.kind.as_bytes());
+            put_opt(buf, e.meeting_internal.as_deref());
+            put_opt(buf, e.meeting_external.as_deref());
+            put_opt(buf, e.user_internal.as_deref());
+            put_opt(buf, e.user_external.as_deref());
+            buf.push(e.raw_kind);
+            put_bytes(buf, e.json.as_bytes());
+        }
+        _ => {
+            buf.truncate(start);
+            return false;
+        }
+    }
+    let body = &buf[start + HEADER..];
+    let (len, crc) = (body.len() as u32, crc32fast::hash(body));
+    buf[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    buf[start + 4..start + HEADER].copy_from_slice(&crc.to_le_bytes());
+    true
+}
+
+/// Reads fields off a frame's body.
+struct Fields<'a>(&'a [u8]);
+
+impl<'a> Fields<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
+        self.0 = rest;
+        Some(head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+    fn i64(&mut self) -> Option<i64> {
+        Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let len = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
+        self.take(len)
+    }
+    fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes()?).ok()
+    }
+    fn opt(&mut self) -> Option<Option<String>> {
+        match self.u8()? {
+            0 => Some(None),
+            _ => Some(Some(self.str()?.to_owned())),
+        }
+    }
+}
+
+/// The outcomes a raw message can have, as the `&'static str` a [`RawRow`] holds.
+fn outcome(s: &str) -> &'static str {
+    ["event", "unknown", "ignored", "malformed", "failed"]
+        .into_iter()
+        .find(|o| *o == s)
+        .unwrap_or("failed")
+}
+
+fn decode(body: &[u8]) -> Option<Record> {
+    let mut f = Fields(body);
+    let record = match f.u8()? {
+        RAW => Record::Raw(RawRow {
+            id: f.i64()?,
+            server: Arc::from(f.str()?),
+            received_at: f.i64()?,
+            channel: Arc::from(f.str()?),
+            name: f.opt()?,
+            outcome: outcome(f.str()?),
+            error: f.opt()?,
+            payload: Bytes::copy_from_slice(f.bytes()?),
+        }),
+        EVENT => Record::Event(EventRow {
+            id: f.i64()?,
+            raw_id: f.i64()?,
+            server: Arc::from(f.str()?),
+            at: f.i64()?,
+            kind: Arc::from(f.str()?),
+            meeting_internal: f.opt()?,
+            meeting_external: f.opt()?,
+            user_internal: f.opt()?,
+            user_external: f.opt()?,
+            raw_kind: f.u8()?,
+            json: Arc::from(f.str()?),
+        }),
+        _ => return None,
+    };
+    f.0.is_empty().then_some(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(id: i64, payload: &str) -> Record {
+        Record::Raw(RawRow {
+            id,
+            server: Arc::from("bbb1"),
+            received_at: 1000 + id,
+            channel: Arc::from("from-akka-apps-redis-channel"),
+            name: Some("UserJoinedMeetingEvtMsg".into()),
+            outcome: "event",
+            error: None,
+            payload: Bytes::from(payload.to_owned()),
+        })
+    }
+
+    fn event(id: i64) -> Record {
+        Record::Event(EventRow {
+            id,
+            raw_id: id,
+            server: Arc::from("bbb1"),
+            at: 2000 + id,
+            kind: Arc::from("user-joined"),
+            meeting_internal: Some("int".into()),
+            meeting_external: None,
+            user_internal: Some("w_1".into()),
+            user_external: Some("ext ü".into()),
+            raw_kind: 1,
+            json: Arc::from(r#"{"data":{"id":"user-joined"}}"#),
+        })
+    }
+
+    fn text(records: &[Record]) -> String {
+        format!("{records:?}")
+    }
+
+    #[test]
+    fn records_read_back_as_written_and_the_file_empties_once_all_are_imported() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("log.sqlite3");
+        let mut j = Journal::open(&db).unwrap();
+        let first = vec![raw(1, "{\"a\":1}"), event(1)];
+        let big = "x".repeat(3 * READ_CHUNK);
+        let second = vec![
+            raw(2, &big),
+            event(2),
+            Record::Cursor {
+                server: Arc::from("bbb1"),
+                hook_id: Arc::from("h"),
+                through: 2,
+            },
+        ];
+        j.append(&first).unwrap();
+        j.append(&second).unwrap();
+        assert_eq!(j.waiting(), 4, "the cursor is not a journal record");
+
+        let read = j.read_waiting(3).unwrap();
+        assert_eq!(
+            text(&read.records),
+            text(&[first[0].clone(), first[1].clone(), second[0].clone()])
+        );
+        assert_eq!(read.torn, 0);
+        j.imported(read.end, read.records.len()).unwrap();
+        assert!(j.has_waiting());
+        let rest = j.read_waiting(100).unwrap();
+        assert_eq!(text(&rest.records), text(&second[1..2]));
+        j.imported(rest.end, rest.records.len()).unwrap();
+        assert!(!j.has_waiting());
+        assert_eq!(std::fs::metadata(j.path()).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_torn_or_damaged_tail_is_reported_and_what_precedes_it_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("log.sqlite3");
+        let mut j = Journal::open(&db).unwrap();
+        j.append(&[raw(1, "{}"), event(1)]).unwrap();
+        let whole = std::fs::metadata(j.path()).unwrap().len();
+        j.append(&[event(2)]).unwrap();
+        drop(j);
+        let path = Journal::path_for(&db);
+        let full = std::fs::read(&path).unwrap();
+
+        // Cut in the middle of the last frame, as a crash during its write would.
+        std::fs::write(&path, &full[..full.len() - 5]).unwrap();
+        let j = Journal::open(&db).unwrap();
+        let read = j.read_waiting(usize::MAX).unwrap();
+        assert_eq!(read.records.len(), 2);
+        assert_eq!(read.end, whole);
+        assert_eq!(read.torn, full.len() as u64 - 5 - whole);
+
+        // A flipped byte in the last frame's body fails its checksum.
+        let mut damaged = full.clone();
+        let last = damaged.len() - 3;
+        damaged[last] ^= 0x20;
+        std::fs::write(&path, &damaged).unwrap();
+        let j = Journal::open(&db).unwrap();
+        let read = j.read_waiting(usize::MAX).unwrap();
+        assert_eq!(text(&read.records), text(&[raw(1, "{}"), event(1)]));
+        assert_eq!(read.torn, full.len() as u64 - whole);
+
+        // A write cut inside the next frame's header: fewer bytes than a header remain.
+        std::fs::write(&path, &full[..whole as usize + 3]).unwrap();
+        let j = Journal::open(&db).unwrap();
+        let read = j.read_waiting(usize::MAX).unwrap();
+        assert_eq!(read.records.len(), 2);
+        assert_eq!(read.end, whole);
+        assert_eq!(read.torn, 3);
+    }
+}
