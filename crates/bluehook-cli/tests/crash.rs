@@ -26,6 +26,41 @@ fn serve(redis: &RedisServer, port: u16, data: &std::path::Path) -> Child {
         .expect("bluehook binary")
 }
 
+/// Waits until the relay listens on the chat channel.
+async fn subscribed(redis: &RedisServer) {
+    assert!(
+        wait_until(Duration::from_secs(20), || redis
+            .subscribers("from-akka-apps-chat-redis-channel")
+            == 1)
+        .await
+    );
+}
+
+/// Starts a relay with one hook on `receiver`, which takes 0.5 ms to answer each callback.
+async fn relay_with_slow_hook(
+    redis: &RedisServer,
+    receiver: &Receiver,
+    port: u16,
+    data: &std::path::Path,
+) -> Child {
+    receiver.set_default(Reply {
+        status: 200,
+        delay: Duration::from_micros(500),
+    });
+    let child = serve(redis, port, data);
+    subscribed(redis).await;
+    let xml = get(&api_url(
+        &format!("http://127.0.0.1:{port}"),
+        "create",
+        &format!("callbackURL={}", enc(&receiver.url("/slow"))),
+        SECRET,
+        Algorithm::Sha1,
+    ))
+    .await;
+    assert!(xml.contains("SUCCESS"), "{xml}");
+    child
+}
+
 fn chat(n: usize) -> String {
     format!(
         r#"{{"envelope":{{"name":"GroupChatMessageBroadcastEvtMsg","routing":{{"meetingId":"m-1","userId":"w_1"}},"timestamp":1}},"core":{{"header":{{"name":"GroupChatMessageBroadcastEvtMsg","meetingId":"m-1","userId":"w_1"}},"body":{{"chatId":"MAIN-PUBLIC-GROUP-CHAT","msg":{{"id":"{n}","timestamp":1,"sender":{{"id":"w_1","name":"A"}},"message":"{n}"}}}}}}}}"#
@@ -41,32 +76,13 @@ fn number(c: &bluehook_testkit::Captured) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_burst_loses_nothing_and_keeps_order() {
-    let redis = RedisServer::start();
-    let receiver = Receiver::start().await;
-    receiver.set_default(Reply {
-        status: 200,
-        delay: Duration::from_micros(500),
-    });
-    let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = serve(&redis, port, data.path());
-    assert!(
-        wait_until(Duration::from_secs(20), || redis
-            .subscribers("from-akka-apps-chat-redis-channel")
-            == 1)
-        .await
+    let (redis, receiver, data, port) = (
+        RedisServer::start(),
+        Receiver::start().await,
+        tempfile::tempdir().unwrap(),
+        free_port(),
     );
-    let base = format!("http://127.0.0.1:{port}");
-    let url = receiver.url("/slow");
-    let xml = get(&api_url(
-        &base,
-        "create",
-        &format!("callbackURL={}", enc(&url)),
-        SECRET,
-        Algorithm::Sha1,
-    ))
-    .await;
-    assert!(xml.contains("SUCCESS"), "{xml}");
+    let mut child = relay_with_slow_hook(&redis, &receiver, port, data.path()).await;
 
     let messages: Vec<String> = (0..N).map(chat).collect();
     redis.publish_all(
@@ -165,31 +181,13 @@ async fn kill_9_mid_burst_loses_nothing_and_keeps_order() {
 /// delivered, in order, like the others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_with_events_only_in_the_journal_loses_none_of_them() {
-    let redis = RedisServer::start();
-    let receiver = Receiver::start().await;
-    receiver.set_default(Reply {
-        status: 200,
-        delay: Duration::from_micros(500),
-    });
-    let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = serve(&redis, port, data.path());
-    assert!(
-        wait_until(Duration::from_secs(20), || redis
-            .subscribers("from-akka-apps-chat-redis-channel")
-            == 1)
-        .await
+    let (redis, receiver, data, port) = (
+        RedisServer::start(),
+        Receiver::start().await,
+        tempfile::tempdir().unwrap(),
+        free_port(),
     );
-    let base = format!("http://127.0.0.1:{port}");
-    let xml = get(&api_url(
-        &base,
-        "create",
-        &format!("callbackURL={}", enc(&receiver.url("/slow"))),
-        SECRET,
-        Algorithm::Sha1,
-    ))
-    .await;
-    assert!(xml.contains("SUCCESS"), "{xml}");
+    let mut child = relay_with_slow_hook(&redis, &receiver, port, data.path()).await;
 
     // A steady stream (the relay is never quiet), stopped just before the kill.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -227,12 +225,7 @@ async fn kill_9_with_events_only_in_the_journal_loses_none_of_them() {
     let mut child = serve(&redis, port, data.path());
     let db_path = data.path().join("bluehook.sqlite3");
     // The journal is imported before the relay subscribes again.
-    assert!(
-        wait_until(Duration::from_secs(20), || redis
-            .subscribers("from-akka-apps-chat-redis-channel")
-            == 1)
-        .await
-    );
+    subscribed(&redis).await;
     let db = rusqlite::Connection::open(&db_path).unwrap();
     let events: usize = db
         .query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))
