@@ -701,6 +701,11 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
     }
 }
 
+/// Whether so much waits in the journal that it is imported at once, in large slices.
+fn lagging(journal: &Journal) -> bool {
+    journal.waiting() >= IMPORT_LAG || journal.waiting_bytes() >= IMPORT_LAG_BYTES
+}
+
 /// When what waits in the journal is to be imported (None: nothing waits): once the relay has
 /// been quiet for [`IMPORT_QUIET`], once the oldest record has waited [`IMPORT_MAX_AGE`], and
 /// at once when much waits or the writer is stopping.
@@ -711,9 +716,8 @@ fn import_due(
     oldest_waiting: Option<Instant>,
     now: Instant,
 ) -> Option<Instant> {
-    let lagging = journal.waiting() >= IMPORT_LAG || journal.waiting_bytes() >= IMPORT_LAG_BYTES;
     journal.has_waiting().then(|| {
-        if lagging || stopping {
+        if lagging(journal) || stopping {
             now
         } else {
             (last_busy + IMPORT_QUIET).min(oldest_waiting.unwrap_or(now) + IMPORT_MAX_AGE)
@@ -746,9 +750,15 @@ impl Writer<'_> {
         }
     }
 
-    /// Imports the next [`IMPORT_SLICE`] journaled records into SQLite in one transaction.
+    /// Imports the next [`IMPORT_SLICE`] journaled records ([`IMPORT_SLICE_LAGGING`] when the
+    /// import lags) into SQLite in one transaction.
     fn import_slice(&mut self) -> std::io::Result<()> {
-        let read = self.journal.read_waiting(IMPORT_SLICE)?;
+        let slice = if lagging(&self.journal) {
+            IMPORT_SLICE_LAGGING
+        } else {
+            IMPORT_SLICE
+        };
+        let read = self.journal.read_waiting(slice)?;
         commit(
             &mut self.conn,
             &read.records,
@@ -867,6 +877,10 @@ const IMPORT_LAG_BYTES: u64 = 64 << 20;
 /// Records per import transaction: a few milliseconds of the writer's time, after which
 /// events that came meanwhile are journaled first.
 const IMPORT_SLICE: usize = 256;
+/// Records per import transaction when the import lags (the relay takes in events faster than
+/// SQLite stores them): fewer, larger commits store more a second, and deliveries then wait
+/// a few more milliseconds for their events' journal writes.
+const IMPORT_SLICE_LAGGING: usize = 4096;
 
 /// Bulk records that wake the writer for a commit.
 const BULK_BATCH: usize = 4096;
