@@ -212,13 +212,61 @@ async fn record_chat(
     .await
 }
 
+/// What a receiver answered every callback in the writer benches, as the audit log keeps it.
+struct Answer {
+    request_headers: Arc<str>,
+    response_headers: Arc<str>,
+    body: Arc<str>,
+}
+
+impl Default for Answer {
+    fn default() -> Self {
+        Answer {
+            request_headers: Arc::from(
+                r#"{"accept":"*/*","content-type":"application/x-www-form-urlencoded;charset=UTF-8"}"#,
+            ),
+            response_headers: Arc::from(r#"{"content-length":"2"}"#),
+            body: Arc::from("ok"),
+        }
+    }
+}
+
+impl Answer {
+    /// A first attempt that got this answer, as a hook worker records it.
+    fn attempt(
+        &self,
+        (server, hook): (&Arc<str>, &Arc<str>),
+        event_id: i64,
+        at: i64,
+        url: String,
+        latency_us: i64,
+    ) -> bluehook_engine::audit::AttemptRow {
+        bluehook_engine::audit::AttemptRow {
+            server: server.clone(),
+            hook_id: hook.clone(),
+            event_id,
+            attempt: 1,
+            at,
+            url: Arc::from(url),
+            request_headers: self.request_headers.clone(),
+            status: Some(200),
+            response_headers: Some(self.response_headers.clone()),
+            response_body: Some(self.body.clone()),
+            latency_us,
+            outcome: "delivered",
+            error_class: None,
+            error: None,
+        }
+    }
+}
+
 /// The audit log's threads alone, in this process, fed the way a ten-hook burst feeds them:
 /// events at 50,000 a second (about the relay's ingest rate), each with its raw message, and
 /// ten hooks' attempts gathered into runs. Reports each log thread's CPU per event, during the
 /// bursts and after them (full-text indexing and checkpoints wait for a quiet writer).
 async fn writer_runs(bursts: usize, n: usize) -> Result<Vec<(String, String)>> {
     use bluehook_engine::attempt_runs::Gathering;
-    use bluehook_engine::audit::{AttemptRow, AuditLog, Record};
+    use bluehook_engine::audit::{AuditLog, Record};
     const HOOKS: usize = 10;
     let dir = tempfile::tempdir()?;
     let store = bluehook_engine::store::Store::open_in(dir.path())?;
@@ -226,13 +274,7 @@ async fn writer_runs(bursts: usize, n: usize) -> Result<Vec<(String, String)>> {
     let server: Arc<str> = Arc::from("default");
     let hooks: Vec<Arc<str>> = (0..HOOKS).map(|h| Arc::from(format!("hook-{h}"))).collect();
     let mut gatherings: Vec<Gathering> = (0..HOOKS).map(|_| Gathering::default()).collect();
-    let (request_headers, response_headers, body): (Arc<str>, Arc<str>, Arc<str>) = (
-        Arc::from(
-            r#"{"accept":"*/*","content-type":"application/x-www-form-urlencoded;charset=UTF-8"}"#,
-        ),
-        Arc::from(r#"{"content-length":"2"}"#),
-        Arc::from("ok"),
-    );
+    let answer = Answer::default();
     let me = std::process::id();
     let log_threads = |m: &std::collections::BTreeMap<String, u64>| -> [u64; 3] {
         ["bluehook-audit", "bluehook-checkp", "bluehook-fts"]
@@ -264,22 +306,13 @@ async fn writer_runs(bursts: usize, n: usize) -> Result<Vec<(String, String)>> {
             .await;
             last = id;
             for (hook, gathering) in hooks.iter().zip(&mut gatherings) {
-                let row = AttemptRow {
-                    server: server.clone(),
-                    hook_id: hook.clone(),
-                    event_id: id,
-                    attempt: 1,
-                    at: bluehook_core::now_ms() as i64,
-                    url: Arc::from(format!("http://127.0.0.1:9/{hook}?checksum={i:040x}")),
-                    request_headers: request_headers.clone(),
-                    status: Some(200),
-                    response_headers: Some(response_headers.clone()),
-                    response_body: Some(body.clone()),
-                    latency_us: 20,
-                    outcome: "delivered",
-                    error_class: None,
-                    error: None,
-                };
+                let row = answer.attempt(
+                    (&server, hook),
+                    id,
+                    bluehook_core::now_ms() as i64,
+                    format!("http://127.0.0.1:9/{hook}?checksum={i:040x}"),
+                    20,
+                );
                 for run in gathering.add(row) {
                     log.record(Record::Run(Box::new(run))).await;
                 }
@@ -805,7 +838,7 @@ async fn audit_cost_runs(binary: &PathBuf, n: usize) -> Result<Vec<(String, Stri
 /// The audit log's own speed: writer rows/s, a filtered query over 1,000,000 events, and a
 /// full export's time and peak memory.
 async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String)>> {
-    use bluehook_engine::audit::{AttemptRow, AuditLog, Record};
+    use bluehook_engine::audit::{AuditLog, Record};
     use bluehook_engine::query::{Filter, Reader};
     let dir = tempfile::tempdir()?;
     let store = bluehook_engine::store::Store::open_in(dir.path())?;
@@ -814,6 +847,7 @@ async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String
     let server: Arc<str> = Arc::from("default");
     let hook: Arc<str> = Arc::from("hook-1");
     let mut gathering = bluehook_engine::attempt_runs::Gathering::default();
+    let answer = Answer::default();
     let started = Instant::now();
     for i in 0..events {
         let meeting = format!("meeting-{}", i % 1000);
@@ -826,24 +860,13 @@ async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String
         let json = chat(&format!("row {i}"));
         let at = 1_700_000_000_000 + i;
         let id = record_chat(&log, &server, at, &json, kind, &meeting, i as u64).await;
-        let attempt = AttemptRow {
-            server: server.clone(),
-            hook_id: hook.clone(),
-            event_id: id,
-            attempt: 1,
-            at: 1_700_000_000_000 + i,
-            url: Arc::from(format!("http://127.0.0.1:9/cb?checksum={i:040x}")),
-            request_headers: Arc::from(
-                r#"{"accept":"*/*","content-type":"application/x-www-form-urlencoded;charset=UTF-8"}"#,
-            ),
-            status: Some(200),
-            response_headers: Some(Arc::from(r#"{"content-length":"2"}"#)),
-            response_body: Some(Arc::from("ok")),
-            latency_us: 250,
-            outcome: "delivered",
-            error_class: None,
-            error: None,
-        };
+        let attempt = answer.attempt(
+            (&server, &hook),
+            id,
+            at,
+            format!("http://127.0.0.1:9/cb?checksum={i:040x}"),
+            250,
+        );
         // Gathered into runs as a hook worker does.
         for run in gathering.add(attempt) {
             log.record(Record::Run(Box::new(run))).await;
