@@ -36,19 +36,29 @@ async fn subscribed(redis: &RedisServer) {
     );
 }
 
-/// Starts a relay with one hook on `receiver`, which takes 0.5 ms to answer each callback.
-async fn relay_with_slow_hook(
-    redis: &RedisServer,
-    receiver: &Receiver,
+/// What a crash test's relay runs with.
+struct Setup {
+    redis: RedisServer,
+    receiver: Receiver,
+    data: tempfile::TempDir,
     port: u16,
-    data: &std::path::Path,
-) -> Child {
+}
+
+/// Starts a relay on its own Redis, port and data directory, with one hook on a receiver that
+/// takes 0.5 ms to answer each callback.
+async fn relay_with_slow_hook() -> (Setup, Child) {
+    let (redis, receiver, data, port) = (
+        RedisServer::start(),
+        Receiver::start().await,
+        tempfile::tempdir().unwrap(),
+        free_port(),
+    );
     receiver.set_default(Reply {
         status: 200,
         delay: Duration::from_micros(500),
     });
-    let child = serve(redis, port, data);
-    subscribed(redis).await;
+    let child = serve(&redis, port, data.path());
+    subscribed(&redis).await;
     let xml = get(&api_url(
         &format!("http://127.0.0.1:{port}"),
         "create",
@@ -58,7 +68,15 @@ async fn relay_with_slow_hook(
     ))
     .await;
     assert!(xml.contains("SUCCESS"), "{xml}");
-    child
+    (
+        Setup {
+            redis,
+            receiver,
+            data,
+            port,
+        },
+        child,
+    )
 }
 
 fn chat(n: usize) -> String {
@@ -76,13 +94,13 @@ fn number(c: &bluehook_testkit::Captured) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_burst_loses_nothing_and_keeps_order() {
-    let (redis, receiver, data, port) = (
-        RedisServer::start(),
-        Receiver::start().await,
-        tempfile::tempdir().unwrap(),
-        free_port(),
-    );
-    let mut child = relay_with_slow_hook(&redis, &receiver, port, data.path()).await;
+    let (setup, mut child) = relay_with_slow_hook().await;
+    let Setup {
+        redis,
+        receiver,
+        data,
+        port,
+    } = setup;
 
     let messages: Vec<String> = (0..N).map(chat).collect();
     redis.publish_all(
@@ -181,13 +199,13 @@ async fn kill_9_mid_burst_loses_nothing_and_keeps_order() {
 /// delivered, in order, like the others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_with_events_only_in_the_journal_loses_none_of_them() {
-    let (redis, receiver, data, port) = (
-        RedisServer::start(),
-        Receiver::start().await,
-        tempfile::tempdir().unwrap(),
-        free_port(),
-    );
-    let mut child = relay_with_slow_hook(&redis, &receiver, port, data.path()).await;
+    let (setup, mut child) = relay_with_slow_hook().await;
+    let Setup {
+        redis,
+        receiver,
+        data,
+        port,
+    } = setup;
 
     // A steady stream (the relay is never quiet), stopped just before the kill.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
