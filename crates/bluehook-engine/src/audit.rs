@@ -382,14 +382,12 @@ impl AuditLog {
 
     /// Waits until event `id` is durable (in the journal): its deliveries may start.
     pub async fn wait_durable(&self, id: i64) {
-        let mut rx = self.durable.clone();
-        let _ = rx.wait_for(|committed| *committed >= id).await;
+        wait_past(&self.durable, id).await;
     }
 
     /// Waits until event `id` is imported into SQLite, where queries and exports see it.
     pub async fn wait_imported(&self, id: i64) {
-        let mut rx = self.imported.clone();
-        let _ = rx.wait_for(|committed| *committed >= id).await;
+        wait_past(&self.imported, id).await;
     }
 
     /// Live events and attempts, for streaming.
@@ -660,18 +658,14 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
             }
             Wake::Bulk(Ready::Full) => {
                 // Workers are about to wait for room.
-                w.bulk.take_into(&mut taken);
-                w.write_bulk(&taken, &mut batch);
-                taken.clear();
+                w.flush_bulk(&mut taken, &mut batch);
                 bulk_since = None;
                 last_busy = Instant::now();
             }
             Wake::Due => {
                 let now = Instant::now();
                 if bulk_due.is_some_and(|t| t <= now) {
-                    w.bulk.take_into(&mut taken);
-                    w.write_bulk(&taken, &mut batch);
-                    taken.clear();
+                    w.flush_bulk(&mut taken, &mut batch);
                     bulk_since = None;
                     last_busy = now;
                 }
@@ -751,27 +745,57 @@ impl Writer<'_> {
     }
 
     /// Imports the next [`IMPORT_SLICE`] journaled records ([`IMPORT_SLICE_LAGGING`] when the
-    /// import lags) into SQLite in one transaction.
-    fn import_slice(&mut self) -> std::io::Result<()> {
-        let slice = if lagging(&self.journal) {
+    /// import lags) into SQLite in one transaction (retried until it is in: only reading the
+    /// journal can fail).
+    fn import_slice(&mut self) -> Result<(), StoreError> {
+        let max = if lagging(&self.journal) {
             IMPORT_SLICE_LAGGING
         } else {
             IMPORT_SLICE
         };
-        let read = self.journal.read_waiting(slice)?;
-        commit(
-            &mut self.conn,
-            &read.records,
-            &[],
-            &self.imported,
-            self.path,
-        );
-        self.journal.imported(read.end, read.records.len())?;
-        if read.torn > 0 {
-            tracing::warn!(path = %self.journal.path().display(), bytes = read.torn, "the event journal ends in a torn write (the process was killed in the middle of it); its last bytes are dropped");
-            self.journal.discard()?;
-        }
+        let (conn, imported, path) = (&mut self.conn, &self.imported, self.path);
+        import_next(&mut self.journal, max, |records| {
+            commit(conn, records, &[], imported, path);
+            Ok(())
+        })?;
         Ok(())
+    }
+
+    /// Takes the bulk records waiting and writes them.
+    fn flush_bulk(&mut self, taken: &mut Vec<Record>, batch: &mut Vec<Record>) {
+        self.bulk.take_into(taken);
+        self.write_bulk(taken, batch);
+        taken.clear();
+    }
+}
+
+/// Moves the next `max` journaled records into SQLite with `store`, then marks them imported.
+/// A torn tail met on the way (a kill in the middle of a write) is dropped and logged. Returns
+/// how many records moved.
+fn import_next(
+    journal: &mut Journal,
+    max: usize,
+    store: impl FnOnce(&[Record]) -> Result<(), StoreError>,
+) -> Result<usize, StoreError> {
+    let read = journal
+        .read_waiting(max)
+        .map_err(|e| journal_error(journal, e))?;
+    store(&read.records)?;
+    journal
+        .imported(read.end, read.records.len())
+        .map_err(|e| journal_error(journal, e))?;
+    if read.torn > 0 {
+        tracing::warn!(path = %journal.path().display(), bytes = read.torn, "the event journal ends in a torn write (the process was killed in the middle of it); its last bytes are dropped");
+        journal.discard().map_err(|e| journal_error(journal, e))?;
+    }
+    Ok(read.records.len())
+}
+
+/// An I/O error of `journal`, naming it.
+fn journal_error(journal: &Journal, source: std::io::Error) -> StoreError {
+    StoreError::Journal {
+        path: journal.path().to_owned(),
+        source,
     }
 }
 
@@ -782,25 +806,16 @@ fn import_leftovers(
     journal: &mut Journal,
     path: &Path,
 ) -> Result<(), StoreError> {
-    let journal_err = |source| StoreError::Journal {
-        path: journal_path(path),
-        source,
-    };
     let mut n = 0;
     while journal.has_waiting() {
-        let read = journal.read_waiting(IMPORT_SLICE).map_err(journal_err)?;
-        write_batch(conn, &read.records, &[]).map_err(|source| StoreError::Sqlite {
-            path: path.to_owned(),
-            source,
+        n += import_next(journal, IMPORT_SLICE, |records| {
+            write_batch(conn, records, &[])
+                .map(drop)
+                .map_err(|source| StoreError::Sqlite {
+                    path: path.to_owned(),
+                    source,
+                })
         })?;
-        n += read.records.len();
-        journal
-            .imported(read.end, read.records.len())
-            .map_err(journal_err)?;
-        if read.torn > 0 {
-            tracing::warn!(path = %journal_path(path).display(), bytes = read.torn, "the event journal ends in a torn write (the process was killed in the middle of it); its last bytes are dropped");
-            journal.discard().map_err(journal_err)?;
-        }
     }
     if n > 0 {
         tracing::info!(
@@ -809,10 +824,6 @@ fn import_leftovers(
         );
     }
     Ok(())
-}
-
-fn journal_path(db: &Path) -> PathBuf {
-    Journal::path_for(db)
 }
 
 /// The highest event id among `records` (0 if none).
@@ -825,6 +836,11 @@ fn max_event(records: &[Record]) -> i64 {
         })
         .max()
         .unwrap_or(0)
+}
+
+/// Waits until a watermark reaches `id` (or its writer is gone).
+async fn wait_past(watermark: &watch::Receiver<i64>, id: i64) {
+    let _ = watermark.clone().wait_for(|reached| *reached >= id).await;
 }
 
 /// Raises a watermark to `to` (never lowers it).
