@@ -1,11 +1,10 @@
-//! CPU priority of the audit log's threads.
+//! CPU priority of the audit log's background threads.
 //!
-//! Deliveries wait on the network, so even a busy relay leaves the CPU idle in between; the
-//! log's threads (writer, checkpoints, full-text) use that idle time. When the cores are
-//! short, deliveries go first: the log's threads run at a lower scheduling priority (a
-//! higher nice value, per thread on Linux), so a burst's log work fills the gaps between
-//! deliveries instead of delaying them. The writer still keeps up (a delivery waits for its
-//! event's commit, so the relay slows to the writer's pace rather than outrunning it).
+//! Deliveries wait on the network, so even a busy relay leaves the CPU idle in between. The
+//! full-text indexer, which nothing waits for, runs at a lower scheduling priority (a higher
+//! nice value, per thread on Linux), so when the cores are short its work fills the gaps
+//! between deliveries instead of delaying them. The writer keeps its priority: deliveries wait
+//! for its journal writes.
 
 /// Lowers the calling thread's priority to `nice` (Linux; elsewhere a no-op). A failure is
 /// harmless (the thread keeps the priority it had) and only logged.
