@@ -92,6 +92,31 @@ fn number(c: &bluehook_testkit::Captured) -> usize {
         .expect("a chat number")
 }
 
+/// How many different chat numbers `receiver` got.
+fn distinct(receiver: &Receiver) -> usize {
+    receiver
+        .captured()
+        .iter()
+        .map(number)
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+}
+
+/// The chat numbers in `got`, each once, in the order they first arrived.
+fn first_arrivals(got: &[bluehook_testkit::Captured]) -> Vec<usize> {
+    let mut seen = std::collections::HashSet::new();
+    got.iter().map(number).filter(|n| seen.insert(*n)).collect()
+}
+
+/// The restarted relay delivers in order (no repeats among its own deliveries).
+fn assert_in_order(got: &[bluehook_testkit::Captured]) {
+    let numbers: Vec<usize> = got.iter().map(number).collect();
+    assert!(
+        numbers.windows(2).all(|w| w[0] < w[1]),
+        "the restarted relay delivers in order"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_burst_loses_nothing_and_keeps_order() {
     let (setup, mut child) = relay_with_slow_hook().await;
@@ -129,14 +154,7 @@ async fn kill_9_mid_burst_loses_nothing_and_keeps_order() {
     // At least once: repeats are allowed, so wait until every number arrived, not N requests.
     // (counting distinct numbers only once N requests are in; the check below says what is missing)
     wait_until(Duration::from_secs(120), || {
-        receiver.count() >= N
-            && receiver
-                .captured()
-                .iter()
-                .map(number)
-                .collect::<std::collections::HashSet<_>>()
-                .len()
-                == N
+        receiver.count() >= N && distinct(&receiver) == N
     })
     .await;
     let got = receiver.captured();
@@ -144,16 +162,9 @@ async fn kill_9_mid_burst_loses_nothing_and_keeps_order() {
     child.wait().unwrap();
 
     // At least once: the first appearance of each number is 0, 1, 2, … N-1 ...
-    let mut seen = vec![false; N];
-    let mut firsts = Vec::with_capacity(N);
-    for c in &got {
-        let n = number(c);
-        if !seen[n] {
-            seen[n] = true;
-            firsts.push(n);
-        }
-    }
-    let missing: Vec<usize> = (0..N).filter(|n| !seen[*n]).collect();
+    let firsts = first_arrivals(&got);
+    let seen: std::collections::HashSet<usize> = firsts.iter().copied().collect();
+    let missing: Vec<usize> = (0..N).filter(|n| !seen.contains(n)).collect();
     let out_of_order: Vec<(usize, usize)> = firsts
         .windows(2)
         .filter(|w| w[0] > w[1])
@@ -169,11 +180,7 @@ async fn kill_9_mid_burst_loses_nothing_and_keeps_order() {
     // ... and each process delivered in order. A hook's progress is committed up to 25 ms
     // after its deliveries (with their attempt rows), so a repeat can only be one of the
     // deliveries of the last 25 ms before the kill — a few dozen at most at this hook's pace.
-    let after: Vec<usize> = got[before..].iter().map(number).collect();
-    assert!(
-        after.windows(2).all(|w| w[0] < w[1]),
-        "the restarted relay delivers in order"
-    );
+    assert_in_order(&got[before..]);
     let duplicates = got.len() - N;
     assert!(duplicates <= 60, "{duplicates} repeated deliveries");
 
@@ -255,34 +262,14 @@ async fn kill_9_with_events_only_in_the_journal_loses_none_of_them() {
         before <= events && events <= published,
         "delivered {before}, logged {events}, published {published}"
     );
-    let all_there = || {
-        receiver
-            .captured()
-            .iter()
-            .map(number)
-            .collect::<std::collections::HashSet<_>>()
-            .len()
-            == events
-    };
-    assert!(wait_until(Duration::from_secs(120), all_there).await);
+    assert!(wait_until(Duration::from_secs(120), || distinct(&receiver) == events).await);
     let got = receiver.captured();
     child.kill().unwrap();
     child.wait().unwrap();
-    let mut firsts = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for n in got.iter().map(number) {
-        if seen.insert(n) {
-            firsts.push(n);
-        }
-    }
     assert_eq!(
-        firsts,
+        first_arrivals(&got),
         (0..events).collect::<Vec<_>>(),
         "each event, in order"
     );
-    let after: Vec<usize> = got[before..].iter().map(number).collect();
-    assert!(
-        after.windows(2).all(|w| w[0] < w[1]),
-        "the restarted relay delivers in order"
-    );
+    assert_in_order(&got[before..]);
 }
