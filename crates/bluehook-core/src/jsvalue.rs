@@ -57,6 +57,19 @@ pub fn or<'a>(operands: &[Option<&'a Value>]) -> Option<&'a Value> {
         .unwrap_or_else(|| operands.last().copied().flatten())
 }
 
+/// `v?.p1 || v?.p2 || …` over property paths, read lazily: the first truthy one, else the last
+/// path's value.
+pub fn or_paths<'a>(value: &'a Value, paths: &[&[&str]]) -> Option<&'a Value> {
+    let mut last = None;
+    for path in paths {
+        last = opt_path(value, path);
+        if truthy(last) {
+            break;
+        }
+    }
+    last
+}
+
 /// `a ?? b` — `a` unless it is `null` or `undefined`.
 pub fn nullish_or<'a>(a: Option<&'a Value>, b: Option<&'a Value>) -> Option<&'a Value> {
     match a {
@@ -107,6 +120,19 @@ mod tests {
         assert_eq!(or(&[Some(&empty), None]), None);
         assert_eq!(or(&[None, Some(&empty)]), Some(&empty));
         assert_eq!(or(&[Some(&zero), Some(&json!("x"))]), Some(&json!("x")));
+    }
+
+    #[test]
+    fn or_paths_is_or_over_the_paths_values() {
+        let v = json!({"a": {"b": ""}, "c": 0, "d": "first", "e": "second"});
+        let paths: [&[&str]; 4] = [&["a", "b"], &["x"], &["d"], &["e"]];
+        assert_eq!(or_paths(&v, &paths), Some(&json!("first")));
+        assert_eq!(or_paths(&v, &[&["a", "b"], &["c"]]), Some(&json!(0)));
+        assert_eq!(or_paths(&v, &[&["c"], &["x", "y"]]), None);
+        for paths in [&paths[..], &paths[..2], &paths[1..]] {
+            let operands: Vec<_> = paths.iter().map(|p| opt_path(&v, p)).collect();
+            assert_eq!(or_paths(&v, paths), or(&operands));
+        }
     }
 
     #[test]

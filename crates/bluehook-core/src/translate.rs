@@ -12,7 +12,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::jsvalue::{get, nullish_or, opt, opt_path, or, truthy, TypeError};
+use crate::jsvalue::{get, nullish_or, opt, opt_path, or, or_paths, truthy, TypeError};
 
 /// Every event id bbb-webhooks can emit, in its own order.
 pub const OUTPUT_EVENTS: [&str; 43] = [
@@ -165,16 +165,23 @@ pub fn message_name(raw: &Value) -> Option<&str> {
         .or_else(|| opt_path(raw, &["data", "id"]).and_then(Value::as_str))
 }
 
-fn is_in(raw: &Value, names: &[&str]) -> bool {
-    [
-        opt_path(raw, &["header", "name"]),
-        opt_path(raw, &["envelope", "name"]),
-        opt_path(raw, &["data", "id"]),
-    ]
-    .into_iter()
-    .flatten()
-    .filter_map(Value::as_str)
-    .any(|n| names.contains(&n))
+/// The names a message is classified by: `header.name`, `envelope.name` and `data.id`, those
+/// that are strings. It belongs to a group when any of them is in the group's list.
+struct Names<'a>([Option<&'a str>; 3]);
+
+impl<'a> Names<'a> {
+    fn of(raw: &'a Value) -> Self {
+        let name = |path: &[&str]| opt_path(raw, path).and_then(Value::as_str);
+        Names([
+            name(&["header", "name"]),
+            name(&["envelope", "name"]),
+            name(&["data", "id"]),
+        ])
+    }
+
+    fn is_in(&self, names: &[&str]) -> bool {
+        self.0.iter().flatten().any(|n| names.contains(n))
+    }
 }
 
 /// Translates one raw message. `now_ms` is the processing time stamped into `data.event.ts`.
@@ -193,26 +200,27 @@ pub fn translate(
         mappings,
         now: json!(now_ms),
     };
-    let result = if is_in(raw, MEETING_EVENTS) {
+    let names = Names::of(raw);
+    let result = if names.is_in(MEETING_EVENTS) {
         t.meeting().map_err(|e| match e {
             Failure::Type(te) => wrap(te),
             Failure::NoUser => TranslateError::NoUser(name.clone()),
         })?
-    } else if is_in(raw, USER_EVENTS) {
+    } else if names.is_in(USER_EVENTS) {
         t.user().map_err(wrap)?
-    } else if is_in(raw, CHAT_EVENTS) {
+    } else if names.is_in(CHAT_EVENTS) {
         t.chat().map_err(wrap)?
-    } else if is_in(raw, RAP_EVENTS) {
+    } else if names.is_in(RAP_EVENTS) {
         t.rap().map_err(wrap)?
-    } else if is_in(raw, COMP_RAP_EVENTS) {
+    } else if names.is_in(COMP_RAP_EVENTS) {
         t.comp_rap().map_err(wrap)?
-    } else if is_in(raw, PAD_EVENTS) {
+    } else if names.is_in(PAD_EVENTS) {
         t.pad().map_err(wrap)?
-    } else if is_in(raw, POLL_EVENTS) {
+    } else if names.is_in(POLL_EVENTS) {
         t.poll().map_err(wrap)?
-    } else if is_in(raw, TRANSCRIPT_EVENTS) {
+    } else if names.is_in(TRANSCRIPT_EVENTS) {
         t.transcript().map_err(wrap)?
-    } else if is_in(raw, &OUTPUT_EVENTS) {
+    } else if names.is_in(&OUTPUT_EVENTS) {
         Some(raw.clone())
     } else {
         return Ok(Translated::Unknown);
@@ -261,7 +269,10 @@ fn envelope(id: Option<&str>, attributes: Map<String, Value>, ts: Option<Value>)
     let mut event = Map::new();
     put_owned(&mut event, "ts", ts);
     data.insert("event".into(), Value::Object(event));
-    json!({ "data": data })
+    // Built as a map rather than with `json!`, which would copy `data` by serializing it.
+    let mut root = Map::new();
+    root.insert("data".into(), Value::Object(data));
+    Value::Object(root)
 }
 
 impl Translator<'_> {
@@ -275,19 +286,21 @@ impl Translator<'_> {
     }
 
     fn internal_meeting_id(&self) -> Option<&Value> {
-        let r = self.raw;
-        or(&[
-            opt_path(r, &["data", "attributes", "meeting", "internal-meeting-id"]),
-            opt_path(r, &["envelope", "routing", "meetingId"]),
-            opt_path(r, &["header", "body", "meetingId"]),
-            opt_path(r, &["core", "body", "props", "meetingProp", "intId"]),
-            opt_path(r, &["core", "body", "meetingId"]),
-            opt_path(r, &["core", "header", "meetingId"]),
-            opt_path(r, &["core", "body", "internalMeetingId"]),
-            opt_path(r, &["core", "body", "recordId"]),
-            opt_path(r, &["core", "body", "meeting_id"]),
-            opt_path(r, &["payload", "meeting_id"]),
-        ])
+        or_paths(
+            self.raw,
+            &[
+                &["data", "attributes", "meeting", "internal-meeting-id"],
+                &["envelope", "routing", "meetingId"],
+                &["header", "body", "meetingId"],
+                &["core", "body", "props", "meetingProp", "intId"],
+                &["core", "body", "meetingId"],
+                &["core", "header", "meetingId"],
+                &["core", "body", "internalMeetingId"],
+                &["core", "body", "recordId"],
+                &["core", "body", "meeting_id"],
+                &["payload", "meeting_id"],
+            ],
+        )
     }
 
     /// The internal user id: `null` when none is present (BBB's `not-used` counts as none).
