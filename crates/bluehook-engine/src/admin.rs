@@ -363,10 +363,10 @@ struct StreamParams {
 
 type SseItem = Result<SseEvent, std::convert::Infallible>;
 
-/// A broadcast receiver as a stream of SSE messages: `pick` turns an item into a message or
+/// A live feed as a stream of SSE messages: `pick` turns an item into a message or
 /// skips it; a lag becomes a `lagged` message; the stream ends with the engine.
 fn sse_from<T: Clone + Send + 'static>(
-    rx: tokio::sync::broadcast::Receiver<T>,
+    rx: crate::live_feed::FeedReceiver<T>,
     cancel: tokio_util::sync::CancellationToken,
     pick: impl Fn(&T) -> Option<SseEvent> + Send + Sync + 'static,
 ) -> futures_util::stream::BoxStream<'static, SseItem> {
@@ -386,11 +386,11 @@ fn sse_from<T: Clone + Send + 'static>(
                             return Some((Ok(e), rx));
                         }
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    Err(crate::live_feed::RecvError::Lagged(n)) => {
                         let e = SseEvent::default().event("lagged").data(n.to_string());
                         return Some((Ok(e), rx));
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    Err(crate::live_feed::RecvError::Closed) => return None,
                 }
             }
         }

@@ -19,13 +19,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::mpsc;
 
 use crate::attempt_runs::Run;
 use crate::batch_queue::{BatchQueue, Ready};
 use crate::journal::Journal;
+use crate::live_feed::{FeedReceiver, LiveFeed};
 use crate::store::StoreError;
 use crate::wal_watch::WalWatch;
+use crate::watermark::{watermark, Raiser, Watermark};
 
 /// A raw message as received.
 #[derive(Debug, Clone)]
@@ -185,12 +187,12 @@ pub struct AuditLog {
     /// Attempts, cursors, hook changes, gaps.
     bulk: Arc<BatchQueue<Record>>,
     /// Highest event id journaled: its deliveries may start.
-    durable: watch::Receiver<i64>,
+    durable: Watermark,
     /// Highest event id imported into SQLite (searchable).
-    imported: watch::Receiver<i64>,
+    imported: Watermark,
     next_raw: AtomicI64,
     next_event: AtomicI64,
-    live: broadcast::Sender<Live>,
+    live: LiveFeed<Live>,
     path: PathBuf,
     /// Held while an event id is handed out and queued.
     event_order: tokio::sync::Mutex<()>,
@@ -251,9 +253,9 @@ impl AuditLog {
         let (events_tx, events_rx) = mpsc::channel(CHANNEL_CAPACITY);
         let bulk = Arc::new(BatchQueue::new(BULK_BATCH, BULK_CAPACITY));
         let last_write = Arc::new(AtomicI64::new(0));
-        let (durable_tx, durable) = watch::channel(last_event);
-        let (imported_tx, imported) = watch::channel(last_event);
-        let (live, _) = broadcast::channel(4096);
+        let (durable_tx, durable) = watermark(last_event);
+        let (imported_tx, imported) = watermark(last_event);
+        let live = LiveFeed::new(4096);
         let log = Arc::new(AuditLog {
             events_tx,
             bulk: bulk.clone(),
@@ -330,22 +332,18 @@ impl AuditLog {
 
     /// Shows an attempt to live subscribers as it happens (the log gets it later, in a run).
     pub fn show_attempt(&self, a: &AttemptRow) {
-        if self.live.receiver_count() > 0 {
-            let _ = self.live.send(Live::Attempt(Box::new(a.clone())));
-        }
+        self.live.send_with(|| Live::Attempt(Box::new(a.clone())));
     }
 
     /// Queues a record; waits while the writer is far behind.
     pub async fn record(&self, record: Record) {
         if let Record::Event(e) = &record {
-            if self.live.receiver_count() > 0 {
-                let _ = self.live.send(Live::Event {
-                    id: e.id,
-                    server: e.server.clone(),
-                    r#type: e.kind.clone(),
-                    json: e.json.clone(),
-                });
-            }
+            self.live.send_with(|| Live::Event {
+                id: e.id,
+                server: e.server.clone(),
+                r#type: e.kind.clone(),
+                json: e.json.clone(),
+            });
         }
         if is_event(&record) {
             if self.events_tx.send(record).await.is_err() {
@@ -382,16 +380,16 @@ impl AuditLog {
 
     /// Waits until event `id` is durable (in the journal): its deliveries may start.
     pub async fn wait_durable(&self, id: i64) {
-        wait_past(&self.durable, id).await;
+        self.durable.wait_past(id).await;
     }
 
     /// Waits until event `id` is imported into SQLite, where queries and exports see it.
     pub async fn wait_imported(&self, id: i64) {
-        wait_past(&self.imported, id).await;
+        self.imported.wait_past(id).await;
     }
 
     /// Live events and attempts, for streaming.
-    pub fn subscribe(&self) -> broadcast::Receiver<Live> {
+    pub fn subscribe(&self) -> FeedReceiver<Live> {
         self.live.subscribe()
     }
 }
@@ -578,9 +576,9 @@ struct Writer<'a> {
     bulk: &'a BatchQueue<Record>,
     journal: Journal,
     /// Highest event id in the journal: deliveries may start.
-    durable: watch::Sender<i64>,
+    durable: Raiser,
     /// Highest event id imported into SQLite.
-    imported: watch::Sender<i64>,
+    imported: Raiser,
     path: &'a Path,
 }
 
@@ -728,7 +726,7 @@ impl Writer<'_> {
             std::thread::sleep(delay);
             delay = (delay * 2).min(Duration::from_secs(5));
         }
-        raise(&self.durable, max_event(events));
+        self.durable.raise(max_event(events));
     }
 
     /// Writes bulk records a slice per commit; events that come meanwhile are journaled between
@@ -838,24 +836,6 @@ fn max_event(records: &[Record]) -> i64 {
         .unwrap_or(0)
 }
 
-/// Waits until a watermark reaches `id` (or its writer is gone).
-async fn wait_past(watermark: &watch::Receiver<i64>, id: i64) {
-    let _ = watermark.clone().wait_for(|reached| *reached >= id).await;
-}
-
-/// Raises a watermark to `to` (never lowers it).
-fn raise(watermark: &watch::Sender<i64>, to: i64) {
-    if to > 0 {
-        watermark.send_if_modified(|v| {
-            let grew = to > *v;
-            if grew {
-                *v = to;
-            }
-            grew
-        });
-    }
-}
-
 /// Moves events waiting in the channel into `batch`, up to [`BATCH`].
 fn drain_events(events: &mut mpsc::Receiver<Record>, batch: &mut Vec<Record>) {
     while batch.len() < BATCH {
@@ -912,7 +892,7 @@ fn commit(
     conn: &mut Connection,
     events: &[Record],
     bulk: &[Record],
-    imported: &watch::Sender<i64>,
+    imported: &Raiser,
     path: &Path,
 ) {
     let rows = events.len() + bulk.len();
@@ -925,7 +905,7 @@ fn commit(
                 if took > Duration::from_millis(20) {
                     tracing::debug!(rows, took_ms = took.as_millis() as u64, "slow audit commit");
                 }
-                raise(imported, max_event);
+                imported.raise(max_event);
                 return;
             }
             Err(e) => {

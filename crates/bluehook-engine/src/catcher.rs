@@ -30,11 +30,12 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tokio::sync::{broadcast, Semaphore};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::bins::{valid_name, BinConfig, BinError, Reply};
 use crate::captures::{Capture, CaptureStore, Limits, StoredBin};
+use crate::live_feed::{FeedReceiver, LiveFeed};
 
 /// A catcher operation that cannot be done.
 #[derive(Debug, thiserror::Error)]
@@ -134,7 +135,7 @@ pub struct Catcher {
     /// Requests being read and stored; beyond the limit new ones get 503.
     in_flight: Arc<Semaphore>,
     /// New captures, for live streams.
-    live: broadcast::Sender<CaptureSummary>,
+    live: LiveFeed<CaptureSummary>,
     /// Cuts scripted delays short when the engine stops.
     cancel: CancellationToken,
 }
@@ -182,7 +183,7 @@ impl Catcher {
                 (b.name, Arc::new(Bin::new(b.created_at, config)))
             })
             .collect();
-        let (live, _) = broadcast::channel(1024);
+        let live = LiveFeed::new(1024);
         let mut secrets = context.secrets;
         secrets.extend(context.servers.iter().map(|(_, s)| s.clone()));
         Ok((
@@ -216,7 +217,7 @@ impl Catcher {
     }
 
     /// Live captures.
-    pub fn subscribe(&self) -> broadcast::Receiver<CaptureSummary> {
+    pub fn subscribe(&self) -> FeedReceiver<CaptureSummary> {
         self.live.subscribe()
     }
 
@@ -598,7 +599,7 @@ async fn catch(
             format!("{}\n", CatcherError::Stopped),
         );
     }
-    let _ = catcher.live.send(summary.clone());
+    catcher.live.send_with(|| summary.clone());
     // A scripted delay holds a connection, not memory: it does not count as in flight.
     drop(permit);
     if reply.delay_ms > 0 {

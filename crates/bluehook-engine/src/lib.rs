@@ -42,6 +42,7 @@ pub mod fts;
 pub mod http;
 pub mod ingest;
 pub mod journal;
+pub mod live_feed;
 pub mod priority;
 pub mod query;
 pub mod relay;
@@ -50,6 +51,7 @@ pub mod simulator;
 pub mod stats;
 pub mod store;
 pub mod wal_watch;
+pub mod watermark;
 
 use bluehook_core::config::Config;
 use std::collections::HashMap;
