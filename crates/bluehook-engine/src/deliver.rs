@@ -336,8 +336,9 @@ impl Worker {
             Ok(t) => t,
             Err(e) => return failed(e.clone()),
         };
+        // The hook's headers as they are, unless this attempt adds its signature to them.
         let mut headers = match &prepared.headers {
-            Ok(h) => h.clone(),
+            Ok(h) => std::borrow::Cow::Borrowed(h),
             Err(e) => return failed(e.clone()),
         };
         if let Some(secret) = &self.hook.signing_secret {
@@ -349,7 +350,7 @@ impl Worker {
             ] {
                 match http::header(name, &value) {
                     Ok((n, v)) => {
-                        headers.insert(n, v);
+                        headers.to_mut().insert(n, v);
                     }
                     Err(e) => return failed(e),
                 }
@@ -361,7 +362,9 @@ impl Worker {
             .send(method, target, checksum, &headers, body.clone(), timeout)
             .await;
         let latency = start.elapsed();
-        let keep_headers = self.audit.is_some().then_some(headers);
+        // The audit log shows these headers; unsigned attempts all send the prepared ones.
+        let keep_headers =
+            (self.audit.is_some() && prepared.headers_json.is_none()).then(|| headers.into_owned());
         match sent {
             Ok(answer) => {
                 let code = answer.status.as_u16();

@@ -198,6 +198,44 @@ async fn events_and_attempts_are_recorded_and_queryable() {
 }
 
 #[tokio::test]
+async fn a_signed_hooks_attempts_show_each_requests_own_signature_headers() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start().await;
+    let mut cfg = config(&redis, data.path());
+    cfg.servers[0].permanent_hooks = vec![PermanentHook {
+        url: receiver.url("/signed"),
+        get_raw: false,
+        name: None,
+        method: Default::default(),
+        headers: [("X-API-KEY".to_string(), Secret::new("key-do-not-leak"))].into(),
+        signing_secret: Some(Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")),
+        event_ids: None,
+    }];
+    let engine = start(cfg, &redis).await;
+    let hook = engine.hooks("default").unwrap()[0].id.clone();
+    redis.publish(AKKA, &raw::chat(1));
+    redis.publish(AKKA, &raw::chat(2));
+    let got = receiver.wait_for(2, WAIT).await;
+    let attempts = wait_attempts(&engine, &hook, 2).await;
+    assert_eq!(attempts.len(), 2);
+    // Attempts come in event order, as the callbacks did (one request in flight per hook).
+    for (attempt, callback) in attempts.iter().zip(&got) {
+        let shown = &attempt["request_headers"];
+        for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+            assert_eq!(shown[name], callback.header(name).unwrap(), "{name}");
+        }
+        assert_eq!(shown["x-api-key"], "***");
+    }
+    assert_ne!(
+        attempts[0]["request_headers"]["webhook-id"],
+        attempts[1]["request_headers"]["webhook-id"],
+        "each message has its own id"
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_admin_api_wants_its_token() {
     let redis = RedisServer::start();
     let data = tempfile::tempdir().unwrap();
