@@ -164,6 +164,8 @@ impl Engine {
         let tracker = TaskTracker::new();
 
         let mut servers = HashMap::new();
+        // Each server's Redis ingest, started once every listener is bound.
+        let mut ingests = Vec::new();
         for server in &config.servers {
             let server = Arc::new(server.clone());
             let stats = Arc::new(ServerStats::default());
@@ -200,7 +202,7 @@ impl Engine {
                     channels: server.channels.clone(),
                     keepalive: ingest::KEEPALIVE,
                 };
-                tracker.spawn(ingest::run(
+                ingests.push(ingest::run(
                     source,
                     inbox.clone(),
                     stats.clone(),
@@ -345,6 +347,10 @@ impl Engine {
         } else {
             (None, None)
         };
+        // Subscribed last: once a server's Redis sees Bluehook listening, its APIs answer.
+        for ingest in ingests {
+            tracker.spawn(ingest);
+        }
         tracing::info!(api = %api_addr, admin = ?admin_addr, catcher = ?catcher_addr, data_dir = %data_dir.display(), servers = config.servers.len(), "Bluehook started");
 
         Ok(Engine {
