@@ -184,8 +184,12 @@ async fn kill_9_mid_burst_loses_nothing_and_keeps_order() {
     let duplicates = got.len() - N;
     assert!(duplicates <= 60, "{duplicates} repeated deliveries");
 
-    // The audit log holds a delivered attempt for every event.
+    // The audit log holds a delivered attempt for every event. The last moments' attempts
+    // were in the journal when the process died: the log's next start imports them first.
     let path = data.path().join("bluehook.sqlite3");
+    let (log, writer) = bluehook_engine::audit::AuditLog::start(&path).unwrap();
+    drop(log);
+    writer.join().unwrap();
     let reader = bluehook_engine::query::Reader::open(&path).unwrap();
     let delivered = reader
         .count_events(&bluehook_engine::query::Filter {

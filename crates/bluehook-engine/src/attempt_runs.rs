@@ -118,23 +118,29 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// `INSERT` of one run; parameters in the order of [`Run::insert`].
-pub const INSERT: &str = "INSERT INTO attempt_runs (server, hook_id, attempt, request_headers, status, response_headers, response_body, outcome, error_class, error, first_event, last_event, first_at, last_at, n, items, urls) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+/// `INSERT` of one run unless it is stored already; parameters in the order of
+/// [`Run::insert`]. Runs reach SQLite through the event journal, and a process killed in the
+/// middle of importing it leaves runs that are imported again at the next start. A run is
+/// known by its hook, first and last event, attempt number and first start time (an event
+/// sent again after a restart is a new run: it starts later), found through the
+/// `attempt_runs_hook` index.
+pub const INSERT: &str = "INSERT INTO attempt_runs (server, hook_id, attempt, request_headers, status, response_headers, response_body, outcome, error_class, error, first_event, last_event, first_at, last_at, n, items, urls) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17 WHERE NOT EXISTS (SELECT 1 FROM attempt_runs WHERE hook_id = ?2 AND last_event = ?12 AND first_event = ?11 AND attempt = ?3 AND first_at = ?13)";
 
-/// A run being built.
+/// A run being built. (Its fields are the crate's so that the event journal can store and
+/// restore it whole.)
 #[derive(Debug, Clone)]
 pub struct Run {
     /// The first attempt: what every attempt of the run shares.
-    head: AttemptRow,
-    items: Vec<u8>,
+    pub(crate) head: AttemptRow,
+    pub(crate) items: Vec<u8>,
     /// The JSON array of URLs.
-    urls: String,
-    n: usize,
-    last_event: i64,
-    first_at: i64,
-    last_at: i64,
+    pub(crate) urls: String,
+    pub(crate) n: usize,
+    pub(crate) last_event: i64,
+    pub(crate) first_at: i64,
+    pub(crate) last_at: i64,
     /// When the latest attempt ended, ms.
-    ended_at: i64,
+    pub(crate) ended_at: i64,
 }
 
 fn same(a: &Arc<str>, b: &Arc<str>) -> bool {
@@ -437,7 +443,12 @@ mod tests {
         let mut conn = conn;
         let tx = conn.transaction().unwrap();
         run.insert(&tx).unwrap();
+        run.insert(&tx).unwrap();
         tx.commit().unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM attempt_runs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1, "a run imported twice is stored once");
         let (n, first, last, first_at, last_at, urls): (i64, i64, i64, i64, i64, String) = conn
             .query_row(
                 "SELECT n, first_event, last_event, first_at, last_at, urls FROM attempt_runs",

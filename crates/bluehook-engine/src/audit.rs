@@ -682,6 +682,10 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
             }
             Wake::Bulk(Ready::Closed) => bulk_open = false,
         }
+        if oldest_waiting.is_none() && w.journal.has_waiting() {
+            // Attempt runs journaled by a bulk flush.
+            oldest_waiting = Some(Instant::now());
+        }
         last_write.store(bluehook_core::now_ms() as i64, Ordering::Relaxed);
     }
     // Stopping: everything journaled goes into SQLite, and the journal is left empty.
@@ -720,18 +724,28 @@ fn import_due(
 impl Writer<'_> {
     /// Appends events to the journal, retrying until they are in; then lets their deliveries go.
     fn append(&mut self, events: &[Record]) {
-        let mut delay = Duration::from_millis(50);
-        while let Err(e) = self.journal.append(events) {
-            tracing::error!(path = %self.journal.path().display(), error = %e, records = events.len(), retry_in_ms = delay.as_millis() as u64, "event journal write failed; retrying");
-            std::thread::sleep(delay);
-            delay = (delay * 2).min(Duration::from_secs(5));
-        }
+        self.journal_append(events);
         self.durable.raise(max_event(events));
     }
 
-    /// Writes bulk records a slice per commit; events that come meanwhile are journaled between
-    /// slices, so a large bulk batch does not hold deliveries up for the whole of its writing.
-    fn write_bulk(&mut self, records: &[Record], batch: &mut Vec<Record>) {
+    /// Appends the journal's records among `records`, retrying until they are in.
+    fn journal_append(&mut self, records: &[Record]) {
+        let mut delay = Duration::from_millis(50);
+        while let Err(e) = self.journal.append(records) {
+            tracing::error!(path = %self.journal.path().display(), error = %e, records = records.len(), retry_in_ms = delay.as_millis() as u64, "event journal write failed; retrying");
+            std::thread::sleep(delay);
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// Writes bulk records: attempt runs to the journal, imported with the events when the
+    /// relay is quiet (in a burst their SQLite rows, indexes and checkpoints cost the delivery
+    /// threads 4–7% of their throughput); cursors, hook changes and gaps to SQLite, a slice per
+    /// commit, journaling events that come meanwhile between slices so that a large bulk batch
+    /// does not hold deliveries up for the whole of its writing.
+    fn write_bulk(&mut self, records: &mut Vec<Record>, batch: &mut Vec<Record>) {
+        self.journal_append(records);
+        records.retain(|r| !matches!(r, Record::Run(_)));
         for slice in records.chunks(BULK_SLICE) {
             drain_events(&mut self.events, batch);
             if !batch.is_empty() {

@@ -1,5 +1,5 @@
 //! The event journal: where raw messages and events are made durable before their deliveries
-//! start, ahead of their (slower) rows in SQLite.
+//! start, ahead of their (slower) rows in SQLite; delivery attempts (as runs) follow them here.
 //!
 //! Appending a batch of events here is one `write` of a few KiB; inserting them into SQLite
 //! (two rows, four indexes, the WAL) costs ten times as much CPU, and on a small machine that
@@ -22,7 +22,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::audit::{EventRow, RawRow, Record};
+use crate::attempt_runs::Run;
+use crate::audit::{AttemptRow, EventRow, RawRow, Record};
 
 /// Frame header: body length, CRC-32 of the body.
 const HEADER: usize = 8;
@@ -31,6 +32,7 @@ const READ_CHUNK: usize = 1 << 20;
 
 const RAW: u8 = 1;
 const EVENT: u8 = 2;
+const RUN: u8 = 3;
 
 /// The journal file and how much of it is imported.
 #[derive(Debug)]
@@ -92,7 +94,8 @@ impl Journal {
         &self.path
     }
 
-    /// Appends the raw messages and events among `records` (others are skipped) in one write.
+    /// Appends the raw messages, events and attempt runs among `records` (others are skipped)
+    /// in one write.
     pub fn append(&mut self, records: &[Record]) -> std::io::Result<()> {
         self.buf.clear();
         let mut n = 0;
@@ -229,7 +232,7 @@ fn put_opt(buf: &mut Vec<u8>, v: Option<&str>) {
 }
 
 /// Appends `record`'s frame to `buf`; false (nothing appended) for records that are not raw
-/// messages or events.
+/// messages, events or attempt runs.
 fn encode(record: &Record, buf: &mut Vec<u8>) -> bool {
     let start = buf.len();
     buf.extend_from_slice(&[0; HEADER]);
@@ -258,6 +261,35 @@ fn encode(record: &Record, buf: &mut Vec<u8>) -> bool {
             put_opt(buf, e.user_external.as_deref());
             buf.push(e.raw_kind);
             put_bytes(buf, e.json.as_bytes());
+        }
+        Record::Run(run) => {
+            buf.push(RUN);
+            let h = &run.head;
+            put_bytes(buf, h.server.as_bytes());
+            put_bytes(buf, h.hook_id.as_bytes());
+            put_i64(buf, h.event_id);
+            put_i64(buf, i64::from(h.attempt));
+            put_i64(buf, h.at);
+            put_bytes(buf, h.url.as_bytes());
+            put_bytes(buf, h.request_headers.as_bytes());
+            put_i64(buf, h.status.map_or(-1, i64::from));
+            put_opt(buf, h.response_headers.as_deref());
+            put_opt(buf, h.response_body.as_deref());
+            put_i64(buf, h.latency_us);
+            put_bytes(buf, h.outcome.as_bytes());
+            put_opt(buf, h.error_class);
+            put_opt(buf, h.error.as_deref());
+            put_bytes(buf, &run.items);
+            put_bytes(buf, run.urls.as_bytes());
+            for v in [
+                run.n as i64,
+                run.last_event,
+                run.first_at,
+                run.last_at,
+                run.ended_at,
+            ] {
+                put_i64(buf, v);
+            }
         }
         _ => {
             buf.truncate(start);
@@ -301,12 +333,53 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// `s` as one of `known` (the `&'static str`s a row holds), else `fallback`.
+fn known(s: &str, known: &[&'static str], fallback: &'static str) -> &'static str {
+    known.iter().copied().find(|k| *k == s).unwrap_or(fallback)
+}
+
 /// The outcomes a raw message can have, as the `&'static str` a [`RawRow`] holds.
 fn outcome(s: &str) -> &'static str {
-    ["event", "unknown", "ignored", "malformed", "failed"]
-        .into_iter()
-        .find(|o| *o == s)
-        .unwrap_or("failed")
+    known(
+        s,
+        &["event", "unknown", "ignored", "malformed", "failed"],
+        "failed",
+    )
+}
+
+fn decode_run(f: &mut Fields<'_>) -> Option<Run> {
+    let head = AttemptRow {
+        server: Arc::from(f.str()?),
+        hook_id: Arc::from(f.str()?),
+        event_id: f.i64()?,
+        attempt: u32::try_from(f.i64()?).ok()?,
+        at: f.i64()?,
+        url: Arc::from(f.str()?),
+        request_headers: Arc::from(f.str()?),
+        status: u16::try_from(f.i64()?).ok(),
+        response_headers: f.opt()?.map(Arc::from),
+        response_body: f.opt()?.map(Arc::from),
+        latency_us: f.i64()?,
+        outcome: known(f.str()?, &["delivered", "failed"], "failed"),
+        error_class: f.opt()?.map(|c| {
+            known(
+                &c,
+                &["timeout", "refused", "tls", "status", "other"],
+                "other",
+            )
+        }),
+        error: f.opt()?,
+    };
+    Some(Run {
+        head,
+        items: f.bytes()?.to_vec(),
+        urls: f.str()?.to_owned(),
+        n: usize::try_from(f.i64()?).ok()?,
+        last_event: f.i64()?,
+        first_at: f.i64()?,
+        last_at: f.i64()?,
+        ended_at: f.i64()?,
+    })
 }
 
 fn decode(body: &[u8]) -> Option<Record> {
@@ -335,6 +408,7 @@ fn decode(body: &[u8]) -> Option<Record> {
             raw_kind: f.u8()?,
             json: Arc::from(f.str()?),
         }),
+        RUN => Record::Run(Box::new(decode_run(&mut f)?)),
         _ => return None,
     };
     f.0.is_empty().then_some(record)
@@ -343,6 +417,7 @@ fn decode(body: &[u8]) -> Option<Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attempt_runs::items;
 
     fn raw(id: i64, payload: &str) -> Record {
         Record::Raw(RawRow {
@@ -375,6 +450,52 @@ mod tests {
 
     fn text(records: &[Record]) -> String {
         format!("{records:?}")
+    }
+
+    fn attempt(event_id: i64, status: Option<u16>) -> AttemptRow {
+        AttemptRow {
+            server: Arc::from("bbb1"),
+            hook_id: Arc::from("h"),
+            event_id,
+            attempt: 2,
+            at: 3000 + event_id,
+            url: Arc::from(format!("http://lms/hook?checksum={event_id:x}")),
+            request_headers: Arc::from(r#"{"accept":"*/*"}"#),
+            status,
+            response_headers: status.map(|_| Arc::from(r#"{"date":"x"}"#)),
+            response_body: None,
+            latency_us: 70 * event_id,
+            outcome: if status == Some(200) {
+                "delivered"
+            } else {
+                "failed"
+            },
+            error_class: (status != Some(200)).then_some("timeout"),
+            error: (status != Some(200)).then(|| "timed out ü".to_owned()),
+        }
+    }
+
+    #[test]
+    fn attempt_runs_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::open(&dir.path().join("log.sqlite3")).unwrap();
+        let mut delivered = Run::new(attempt(7, Some(200)));
+        delivered.push(&attempt(9, Some(200)));
+        let runs = [
+            Record::Run(Box::new(delivered)),
+            Record::Run(Box::new(Run::new(attempt(10, None)))),
+        ];
+        j.append(&runs).unwrap();
+        assert_eq!(j.waiting(), 2);
+        let read = j.read_waiting(10).unwrap();
+        assert_eq!(text(&read.records), text(&runs));
+        let Record::Run(run) = &read.records[0] else {
+            panic!("a run")
+        };
+        assert_eq!(
+            items(&run.items).map(|i| i.event_id).collect::<Vec<_>>(),
+            [7, 9]
+        );
     }
 
     #[test]

@@ -228,8 +228,7 @@ async fn a_signed_hooks_attempts_show_each_requests_own_signature_headers() {
         assert_eq!(shown["x-api-key"], "***");
     }
     assert_ne!(
-        attempts[0]["request_headers"]["webhook-id"],
-        attempts[1]["request_headers"]["webhook-id"],
+        attempts[0]["request_headers"]["webhook-id"], attempts[1]["request_headers"]["webhook-id"],
         "each message has its own id"
     );
     engine.shutdown().await;
