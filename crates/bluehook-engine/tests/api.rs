@@ -20,13 +20,8 @@ async fn create_list_destroy_and_their_errors() {
     let data = tempfile::tempdir().unwrap();
     let mut cfg = config(&redis, data.path());
     cfg.servers[0].permanent_hooks = vec![PermanentHook {
-        url: "http://127.0.0.1:9/permanent".into(),
         get_raw: true,
-        name: None,
-        method: Default::default(),
-        headers: Default::default(),
-        signing_secret: None,
-        event_ids: None,
+        ..permanent_hook("http://127.0.0.1:9/permanent")
     }];
     let engine = start(cfg, &redis).await;
     let permanent_id = Hook::permanent_id("http://127.0.0.1:9/permanent");

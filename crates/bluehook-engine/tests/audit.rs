@@ -16,13 +16,8 @@ async fn events_and_attempts_are_recorded_and_queryable() {
     receiver.script([Reply::status(500)]);
     let mut cfg = config(&redis, data.path());
     cfg.servers[0].permanent_hooks = vec![PermanentHook {
-        url: receiver.url("/lms"),
-        get_raw: false,
-        name: None,
-        method: Default::default(),
-        headers: [("X-API-KEY".to_string(), Secret::new("key-do-not-leak"))].into(),
-        signing_secret: None,
-        event_ids: None,
+        headers: api_key("key-do-not-leak"),
+        ..permanent_hook(receiver.url("/lms"))
     }];
     cfg.servers[0].bearer_auth = true;
     let engine = start(cfg, &redis).await;
@@ -204,13 +199,9 @@ async fn a_signed_hooks_attempts_show_each_requests_own_signature_headers() {
     let receiver = Receiver::start().await;
     let mut cfg = config(&redis, data.path());
     cfg.servers[0].permanent_hooks = vec![PermanentHook {
-        url: receiver.url("/signed"),
-        get_raw: false,
-        name: None,
-        method: Default::default(),
-        headers: [("X-API-KEY".to_string(), Secret::new("key-do-not-leak"))].into(),
+        headers: api_key("key-do-not-leak"),
         signing_secret: Some(Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")),
-        event_ids: None,
+        ..permanent_hook(receiver.url("/signed"))
     }];
     let engine = start(cfg, &redis).await;
     let hook = engine.hooks("default").unwrap()[0].id.clone();

@@ -419,13 +419,10 @@ async fn verdicts_on_real_callbacks_right_and_wrong() {
     let data = tempfile::tempdir().unwrap();
     let (mut cfg, catcher) = with_catcher(config(&redis, data.path()));
     let signed = PermanentHook {
-        url: format!("{catcher}/signed"),
-        get_raw: false,
         name: Some("signed".into()),
-        method: Default::default(),
-        headers: [("X-API-KEY".to_owned(), Secret::new("key-1"))].into(),
+        headers: api_key("key-1"),
         signing_secret: Some(Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")),
-        event_ids: None,
+        ..permanent_hook(format!("{catcher}/signed"))
     };
     cfg.servers[0].permanent_hooks = vec![signed];
     let mut second = cfg.servers[0].clone();

@@ -285,15 +285,7 @@ async fn exhausted_retries_remove_a_hook_but_never_a_permanent_one() {
     let permanent = Receiver::start().await;
     permanent.set_default(Reply::status(410));
     let mut cfg = config(&redis, data.path());
-    cfg.servers[0].permanent_hooks = vec![PermanentHook {
-        url: permanent.url("/permanent"),
-        get_raw: false,
-        name: None,
-        method: Default::default(),
-        headers: Default::default(),
-        signing_secret: None,
-        event_ids: None,
-    }];
+    cfg.servers[0].permanent_hooks = vec![permanent_hook(permanent.url("/permanent"))];
     let engine = start(cfg, &redis).await;
     create_hook(&engine, &doomed.url("/doomed"), "").await;
     redis.publish(AKKA, &raw::chat(1));
@@ -336,17 +328,12 @@ async fn extensions_put_headers_and_signature() {
     let mut cfg = config(&redis, data.path());
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     cfg.servers[0].permanent_hooks = vec![PermanentHook {
-        url: receiver.url("/lms"),
-        get_raw: false,
         name: Some("LMS".into()),
         method: bluehook_core::hook::Method::Put,
-        headers: [(
-            "X-API-KEY".to_string(),
-            bluehook_core::config::Secret::new("k-123"),
-        )]
-        .into(),
+        headers: api_key("k-123"),
         signing_secret: Some(bluehook_core::config::Secret::new(secret)),
         event_ids: Some(vec!["meeting-ended".into()]),
+        ..permanent_hook(receiver.url("/lms"))
     }];
     let engine = start(cfg, &redis).await;
     redis.publish(AKKA, &raw::chat(1));

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use bluehook_core::checksum::Algorithm;
-use bluehook_core::config::{Config, Secret};
+use bluehook_core::config::{Config, PermanentHook, Secret};
 use bluehook_engine::Engine;
 use bluehook_testkit::{api_url, enc, get, poll_until, wait_until, RedisServer};
 use std::path::Path;
@@ -17,6 +17,24 @@ pub const MEETING: &str = "8043c8452ae9830aac14c517adff3839dbd9228f-169877115770
 pub const WAIT: Duration = Duration::from_secs(15);
 
 /// A configuration for one server on `redis`, with a short retry schedule.
+/// A permanent hook calling `url`, with every option at its default.
+pub fn permanent_hook(url: impl Into<String>) -> PermanentHook {
+    PermanentHook {
+        url: url.into(),
+        get_raw: false,
+        name: None,
+        method: Default::default(),
+        headers: Default::default(),
+        signing_secret: None,
+        event_ids: None,
+    }
+}
+
+/// The headers of a hook that sends an API key.
+pub fn api_key(key: &str) -> std::collections::BTreeMap<String, Secret> {
+    [("X-API-KEY".to_owned(), Secret::new(key))].into()
+}
+
 pub fn config(redis: &RedisServer, data: &Path) -> Config {
     let mut c = Config {
         data_dir: Some(data.to_owned()),
