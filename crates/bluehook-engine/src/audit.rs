@@ -2,14 +2,15 @@
 //! delivery waits on.
 //!
 //! The relay and the hook workers never touch SQLite: they queue [`Record`]s and go on. Raw
-//! messages and events go down a channel that the writer drains at once: it writes everything
-//! waiting (up to a batch) in one transaction with cached statements, commits, and then
-//! publishes the highest committed event id on a `watch` channel. Attempts, cursors and the
-//! like (nothing waits for them) go into a [`BatchQueue`] that the writer takes every 25 ms or
-//! 4,096 records, and writes in slices, committing any waiting events with each slice. A worker
-//! starts a delivery only once its event is committed (`wait_durable`), so every delivery is on
-//! disk before its first attempt and survives a crash: after a restart each hook resumes after
-//! its cursor (the last event it finished).
+//! messages and events go down a channel that the writer drains at once: it appends everything
+//! waiting to the event journal ([`crate::journal`]) in one write, and then raises the highest
+//! journaled event id ([`crate::watermark`]). Attempt runs, cursors and the like (nothing waits
+//! for them) go into a [`BatchQueue`] that the writer takes every 25 ms or 4,096 records: runs
+//! to the journal, the rest (a few a second) to SQLite in slices. The journal goes into SQLite
+//! when the relay is quiet, at the latest 2 s after a record came, or when much waits. A worker
+//! starts a delivery only once its event is journaled (`wait_durable`), so every delivery is on
+//! disk before its first attempt and survives a crash: after a restart the journal is imported
+//! first, and each hook resumes after its cursor (the last event it finished).
 //! Ids are handed out in memory (atomics seeded from the database), so rows can reference each
 //! other before they are written. A failed commit is retried, never dropped.
 
@@ -612,13 +613,13 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
     while events_open || bulk_open {
         let now = Instant::now();
         let bulk_due = bulk_since.map(|t| t + BULK_DELAY);
-        let import_at = |last_busy: Instant, now: Instant, journal: &Journal| {
-            import_due(journal, !events_open, last_busy, oldest_waiting, now)
-                .map(|due| import_paused_until.map_or(due, |t| due.max(t)))
-        };
         // Attempts, cursors and hook changes do not wait for the import of the events they
         // follow: at start, the journal is imported before anything else.
-        let due = match (import_at(last_busy, now, &w.journal), bulk_due) {
+        let due = match (
+            import_due(&w.journal, !events_open, last_busy, oldest_waiting, now)
+                .map(|due| import_paused_until.map_or(due, |t| due.max(t))),
+            bulk_due,
+        ) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -660,27 +661,31 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
                 bulk_since = None;
                 last_busy = Instant::now();
             }
-            Wake::Due => {
-                let now = Instant::now();
-                if bulk_due.is_some_and(|t| t <= now) {
-                    w.flush_bulk(&mut taken, &mut batch);
-                    bulk_since = None;
-                    last_busy = now;
-                }
-                if import_at(last_busy, now, &w.journal).is_some_and(|t| t <= now) {
-                    match w.import_slice() {
-                        Ok(()) => import_paused_until = None,
-                        Err(e) => {
-                            tracing::error!(path = %w.journal.path().display(), error = %e, "cannot read the event journal; will retry");
-                            import_paused_until = Some(now + Duration::from_secs(1));
-                        }
-                    }
-                    if !w.journal.has_waiting() {
-                        oldest_waiting = None;
-                    }
+            Wake::Due => {}
+            Wake::Bulk(Ready::Closed) => bulk_open = false,
+        }
+        // Deadlines are looked at after every wake-up, not only when the timer wins the
+        // (biased) select: under a steady stream of events it never would, and neither bulk
+        // records nor the import would be written until the stream paused.
+        let now = Instant::now();
+        if bulk_due.is_some_and(|t| t <= now) && bulk_since.is_some() {
+            w.flush_bulk(&mut taken, &mut batch);
+            bulk_since = None;
+            last_busy = now;
+        }
+        let import_now = import_due(&w.journal, !events_open, last_busy, oldest_waiting, now)
+            .is_some_and(|t| t <= now && import_paused_until.is_none_or(|p| p <= now));
+        if import_now {
+            match w.import_slice() {
+                Ok(()) => import_paused_until = None,
+                Err(e) => {
+                    tracing::error!(path = %w.journal.path().display(), error = %e, "cannot read the event journal; will retry");
+                    import_paused_until = Some(now + Duration::from_secs(1));
                 }
             }
-            Wake::Bulk(Ready::Closed) => bulk_open = false,
+            if !w.journal.has_waiting() {
+                oldest_waiting = None;
+            }
         }
         if oldest_waiting.is_none() && w.journal.has_waiting() {
             // Attempt runs journaled by a bulk flush.
@@ -1016,6 +1021,48 @@ mod tests {
         );
         log.wait_imported(5).await;
         assert_eq!(count(&db), 5);
+        drop(log);
+        tokio::task::spawn_blocking(move || writer.join().unwrap())
+            .await
+            .unwrap();
+    }
+
+    /// Under a stream of events that never pauses, the journal still goes into SQLite (at the
+    /// latest after IMPORT_MAX_AGE): the writer's deadlines are not starved by its events.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stream_that_never_pauses_is_still_imported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_in(dir.path()).unwrap();
+        let (log, writer) = AuditLog::start(store.path()).unwrap();
+        let streaming = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let producer = tokio::spawn({
+            let (log, streaming) = (log.clone(), streaming.clone());
+            async move {
+                let mut sent = 0u64;
+                while streaming.load(Ordering::Relaxed) {
+                    log.record_event(|id| match event(id) {
+                        Record::Event(e) => e,
+                        _ => unreachable!(),
+                    })
+                    .await;
+                    sent += 1;
+                }
+                sent
+            }
+        });
+        let imported = tokio::time::timeout(
+            IMPORT_MAX_AGE + Duration::from_secs(1),
+            log.wait_imported(1),
+        )
+        .await;
+        let still_streaming = !producer.is_finished();
+        streaming.store(false, Ordering::Relaxed);
+        let sent = producer.await.unwrap();
+        assert!(
+            imported.is_ok(),
+            "nothing imported while {sent} events streamed"
+        );
+        assert!(still_streaming);
         drop(log);
         tokio::task::spawn_blocking(move || writer.join().unwrap())
             .await

@@ -144,7 +144,9 @@ impl Worker {
                     // An idle hook's open run waits out its gathering time for the next
                     // attempts (a hook called a few times a second still gets runs, not a row
                     // per attempt), then goes to the writer. The cursor waits for it: it never
-                    // reaches the writer ahead of the attempts before it.
+                    // reaches the writer ahead of the attempts before it, which the writer
+                    // journals before it commits the cursor (SQLite may see the cursor first;
+                    // after a crash the journal is imported before anything reads cursors).
                     let hold = gathering.held_for(now_ms() as i64);
                     if hold.is_none() && dispatched > cursor {
                         cursor = dispatched;

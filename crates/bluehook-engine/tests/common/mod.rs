@@ -16,7 +16,6 @@ pub const AKKA: &str = "from-akka-apps-redis-channel";
 pub const MEETING: &str = "8043c8452ae9830aac14c517adff3839dbd9228f-1698771157700";
 pub const WAIT: Duration = Duration::from_secs(15);
 
-/// A configuration for one server on `redis`, with a short retry schedule.
 /// A permanent hook calling `url`, with every option at its default.
 pub fn permanent_hook(url: impl Into<String>) -> PermanentHook {
     PermanentHook {
@@ -35,6 +34,7 @@ pub fn api_key(key: &str) -> std::collections::BTreeMap<String, Secret> {
     [("X-API-KEY".to_owned(), Secret::new(key))].into()
 }
 
+/// A configuration for one server on `redis`, with a short retry schedule.
 pub fn config(redis: &RedisServer, data: &Path) -> Config {
     let mut c = Config {
         data_dir: Some(data.to_owned()),
