@@ -612,14 +612,17 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
     let mut import_paused_until: Option<Instant> = None;
     while events_open || bulk_open {
         let now = Instant::now();
-        let bulk_due = bulk_since.map(|t| t + BULK_DELAY);
         // Attempts, cursors and hook changes do not wait for the import of the events they
         // follow: at start, the journal is imported before anything else.
-        let due = match (
-            import_due(&w.journal, !events_open, last_busy, oldest_waiting, now)
-                .map(|due| import_paused_until.map_or(due, |t| due.max(t))),
-            bulk_due,
-        ) {
+        let import_at = import_due(
+            &w.journal,
+            !events_open,
+            last_busy,
+            oldest_waiting,
+            import_paused_until,
+            now,
+        );
+        let due = match (import_at, bulk_since.map(|t| t + BULK_DELAY)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -648,7 +651,6 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
                 drain_events(&mut w.events, &mut batch);
                 w.append(&batch);
                 batch.clear();
-                oldest_waiting.get_or_insert(last_append);
             }
             Wake::EventsClosed => events_open = false,
             Wake::Bulk(Ready::Items) => {
@@ -668,14 +670,20 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
         // (biased) select: under a steady stream of events it never would, and neither bulk
         // records nor the import would be written until the stream paused.
         let now = Instant::now();
-        if bulk_due.is_some_and(|t| t <= now) && bulk_since.is_some() {
+        if bulk_since.is_some_and(|t| t + BULK_DELAY <= now) {
             w.flush_bulk(&mut taken, &mut batch);
             bulk_since = None;
             last_busy = now;
         }
-        let import_now = import_due(&w.journal, !events_open, last_busy, oldest_waiting, now)
-            .is_some_and(|t| t <= now && import_paused_until.is_none_or(|p| p <= now));
-        if import_now {
+        let import_at = import_due(
+            &w.journal,
+            !events_open,
+            last_busy,
+            oldest_waiting,
+            import_paused_until,
+            now,
+        );
+        if import_at.is_some_and(|t| t <= now) {
             match w.import_slice() {
                 Ok(()) => import_paused_until = None,
                 Err(e) => {
@@ -688,7 +696,7 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
             }
         }
         if oldest_waiting.is_none() && w.journal.has_waiting() {
-            // Attempt runs journaled by a bulk flush.
+            // Events or attempt runs journaled in this round.
             oldest_waiting = Some(Instant::now());
         }
         last_write.store(bluehook_core::now_ms() as i64, Ordering::Relaxed);
@@ -709,20 +717,23 @@ fn lagging(journal: &Journal) -> bool {
 
 /// When what waits in the journal is to be imported (None: nothing waits): once the relay has
 /// been quiet for [`IMPORT_QUIET`], once the oldest record has waited [`IMPORT_MAX_AGE`], and
-/// at once when much waits or the writer is stopping.
+/// at once when much waits or the writer is stopping; never before `paused_until` (after a
+/// failed read of the journal).
 fn import_due(
     journal: &Journal,
     stopping: bool,
     last_busy: Instant,
     oldest_waiting: Option<Instant>,
+    paused_until: Option<Instant>,
     now: Instant,
 ) -> Option<Instant> {
     journal.has_waiting().then(|| {
-        if lagging(journal) || stopping {
+        let due = if lagging(journal) || stopping {
             now
         } else {
             (last_busy + IMPORT_QUIET).min(oldest_waiting.unwrap_or(now) + IMPORT_MAX_AGE)
-        }
+        };
+        paused_until.map_or(due, |t| due.max(t))
     })
 }
 
