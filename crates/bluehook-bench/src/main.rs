@@ -660,20 +660,52 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 
 /// What one configuration of the relay measured.
 struct RelayNumbers {
-    one: Vec<f64>,
-    ten: Vec<f64>,
-    /// Each one-hook burst's rate over that of a `wrk -c1` run just before it, sorted.
-    one_ratio: Vec<f64>,
-    /// The same for ten hooks and `wrk -c10`.
-    ten_ratio: Vec<f64>,
-    /// CPU of bluehook serve per delivery in the one-hook bursts, ns.
-    one_cpu_ns: u64,
-    /// The same in the ten-hook bursts.
-    ten_cpu_ns: u64,
+    one: Bursts,
+    ten: Bursts,
     latency_us: Vec<u64>,
     rss_kib: u64,
     delivered: u64,
     expected: u64,
+}
+
+/// Three bursts to the hooks there are, each after a 2 s `wrk` with as many connections as
+/// hooks.
+struct Bursts {
+    /// Deliveries/s, sorted.
+    rates: Vec<f64>,
+    /// Each burst's rate over that of the `wrk` run just before it, sorted.
+    ratios: Vec<f64>,
+    /// CPU of bluehook serve per delivery, ns.
+    cpu_ns: u64,
+}
+
+/// Runs [`Bursts`] of `n` events to `hooks` hooks. Each burst is compared with a `wrk` run on
+/// the same receiver just before it: the VM's speed drifts over minutes, so one ceiling at the
+/// start would judge late bursts unfairly.
+async fn bursts(
+    bh: &Bluehook,
+    redis: &RedisServer,
+    counts: &Counts,
+    port: u16,
+    n: usize,
+    hooks: u32,
+) -> Result<Bursts> {
+    let (mut rates, mut ratios) = (Vec::new(), Vec::new());
+    let cpu = bh.cpu_ns();
+    for _ in 0..3 {
+        let wrk = tokio::task::spawn_blocking(move || wrk_ceiling(port, hooks, 2)).await??;
+        let rate = burst(redis, counts, n, u64::from(hooks)).await?;
+        rates.push(rate);
+        ratios.push(rate / wrk);
+        bh.settle().await;
+    }
+    rates.sort_by(f64::total_cmp);
+    ratios.sort_by(f64::total_cmp);
+    Ok(Bursts {
+        rates,
+        ratios,
+        cpu_ns: bh.cpu_ns().saturating_sub(cpu) / (3 * n as u64 * u64::from(hooks)),
+    })
 }
 
 async fn relay_runs(
@@ -694,39 +726,13 @@ async fn relay_runs(
     burst(redis, counts, 1000, 1).await?;
 
     bh.settle().await;
-    // Each burst is compared with a `wrk` run on the same receiver just before it: the VM's
-    // speed drifts over minutes, so one ceiling at the start would judge late bursts unfairly.
-    let ceiling =
-        |connections| tokio::task::spawn_blocking(move || wrk_ceiling(port, connections, 2));
-    let (mut one, mut one_ratio) = (Vec::new(), Vec::new());
-    let cpu = bh.cpu_ns();
-    for _ in 0..3 {
-        let wrk = ceiling(1).await??;
-        let rate = burst(redis, counts, n, 1).await?;
-        one.push(rate);
-        one_ratio.push(rate / wrk);
-        bh.settle().await;
-    }
-    let one_cpu_ns = bh.cpu_ns().saturating_sub(cpu) / (3 * n as u64);
-    one.sort_by(f64::total_cmp);
-    one_ratio.sort_by(f64::total_cmp);
+    let one = bursts(&bh, redis, counts, port, n, 1).await?;
 
     for i in 1..10 {
         create_hook(&bh, &url(i)).await?;
     }
     bh.settle().await;
-    let (mut ten, mut ten_ratio) = (Vec::new(), Vec::new());
-    let cpu = bh.cpu_ns();
-    for _ in 0..3 {
-        let wrk = ceiling(10).await??;
-        let rate = burst(redis, counts, n, 10).await?;
-        ten.push(rate);
-        ten_ratio.push(rate / wrk);
-        bh.settle().await;
-    }
-    let ten_cpu_ns = bh.cpu_ns().saturating_sub(cpu) / (30 * n as u64);
-    ten.sort_by(f64::total_cmp);
-    ten_ratio.sort_by(f64::total_cmp);
+    let ten = bursts(&bh, redis, counts, port, n, 10).await?;
 
     destroy_all(&bh).await?;
     create_hook(&bh, &url(100)).await?;
@@ -761,10 +767,6 @@ async fn relay_runs(
     Ok(RelayNumbers {
         one,
         ten,
-        one_ratio,
-        ten_ratio,
-        one_cpu_ns,
-        ten_cpu_ns,
         latency_us,
         rss_kib: bh.peak_rss_kib().unwrap_or(0),
         delivered: counts.requests.load(Ordering::Relaxed),
@@ -1059,10 +1061,10 @@ async fn main() -> Result<()> {
         println!("| the relay's HTTP client alone, one connection | {client_only:.0} req/s | |");
         println!(
             "| 1 hook, burst | {:.0} deliveries/s ({}) | {:.0} deliveries/s ({}) |",
-            median(&on.one),
-            runs(&on.one),
-            median(&off.one),
-            runs(&off.one)
+            median(&on.one.rates),
+            runs(&on.one.rates),
+            median(&off.one.rates),
+            runs(&off.one.rates)
         );
         let ratios = |v: &Vec<f64>| {
             format!(
@@ -1075,27 +1077,27 @@ async fn main() -> Result<()> {
         };
         println!(
             "| 1 hook, burst against a 2 s `wrk -c1` just before it (median) | {} | {} |",
-            ratios(&on.one_ratio),
-            ratios(&off.one_ratio)
+            ratios(&on.one.ratios),
+            ratios(&off.one.ratios)
         );
         println!(
             "| 10 hooks, burst | {:.0} deliveries/s ({}) | {:.0} deliveries/s ({}) |",
-            median(&on.ten),
-            runs(&on.ten),
-            median(&off.ten),
-            runs(&off.ten)
+            median(&on.ten.rates),
+            runs(&on.ten.rates),
+            median(&off.ten.rates),
+            runs(&off.ten.rates)
         );
         println!(
             "| 10 hooks, burst against a 2 s `wrk -c10` just before it (median) | {} | {} |",
-            ratios(&on.ten_ratio),
-            ratios(&off.ten_ratio)
+            ratios(&on.ten.ratios),
+            ratios(&off.ten.ratios)
         );
         println!(
             "| CPU of bluehook serve per delivery, 1 hook / 10 hooks | {:.1} / {:.1} µs | {:.1} / {:.1} µs |",
-            on.one_cpu_ns as f64 / 1000.0,
-            on.ten_cpu_ns as f64 / 1000.0,
-            off.one_cpu_ns as f64 / 1000.0,
-            off.ten_cpu_ns as f64 / 1000.0
+            on.one.cpu_ns as f64 / 1000.0,
+            on.ten.cpu_ns as f64 / 1000.0,
+            off.one.cpu_ns as f64 / 1000.0,
+            off.ten.cpu_ns as f64 / 1000.0
         );
         let lat = |l: &Vec<u64>| {
             format!(
