@@ -602,26 +602,16 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
     let (mut events_open, mut bulk_open) = (true, true);
     // When the last write of events began.
     let mut last_append = Instant::now() - EVENT_WRITE_GAP;
-    // When the relay was last seen busy: an event came, or workers handed over attempts (they
-    // do at least every GATHER_MS while delivering), so a burst is over only once its
-    // deliveries are.
-    let mut last_busy = last_append;
-    // When the oldest record not yet imported was journaled.
-    let mut oldest_waiting: Option<Instant> = w.journal.has_waiting().then(Instant::now);
-    // After a failed read of the journal, when to try again.
-    let mut import_paused_until: Option<Instant> = None;
+    let mut clock = ImportClock {
+        last_busy: last_append,
+        oldest_waiting: w.journal.has_waiting().then(Instant::now),
+        paused_until: None,
+    };
     while events_open || bulk_open {
         let now = Instant::now();
         // Attempts, cursors and hook changes do not wait for the import of the events they
         // follow: at start, the journal is imported before anything else.
-        let import_at = import_due(
-            &w.journal,
-            !events_open,
-            last_busy,
-            oldest_waiting,
-            import_paused_until,
-            now,
-        );
+        let import_at = clock.due(&w.journal, !events_open, now);
         let due = match (import_at, bulk_since.map(|t| t + BULK_DELAY)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -646,7 +636,7 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
                     std::thread::sleep(EVENT_WRITE_GAP - since);
                 }
                 last_append = Instant::now();
-                last_busy = last_append;
+                clock.last_busy = last_append;
                 batch.push(first);
                 drain_events(&mut w.events, &mut batch);
                 w.append(&batch);
@@ -655,13 +645,13 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
             Wake::EventsClosed => events_open = false,
             Wake::Bulk(Ready::Items) => {
                 bulk_since = Some(Instant::now());
-                last_busy = Instant::now();
+                clock.last_busy = Instant::now();
             }
             Wake::Bulk(Ready::Full) => {
                 // Workers are about to wait for room.
                 w.flush_bulk(&mut taken, &mut batch);
                 bulk_since = None;
-                last_busy = Instant::now();
+                clock.last_busy = Instant::now();
             }
             Wake::Due => {}
             Wake::Bulk(Ready::Closed) => bulk_open = false,
@@ -673,31 +663,26 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
         if bulk_since.is_some_and(|t| t + BULK_DELAY <= now) {
             w.flush_bulk(&mut taken, &mut batch);
             bulk_since = None;
-            last_busy = now;
+            clock.last_busy = now;
         }
-        let import_at = import_due(
-            &w.journal,
-            !events_open,
-            last_busy,
-            oldest_waiting,
-            import_paused_until,
-            now,
-        );
-        if import_at.is_some_and(|t| t <= now) {
+        if clock
+            .due(&w.journal, !events_open, now)
+            .is_some_and(|t| t <= now)
+        {
             match w.import_slice() {
-                Ok(()) => import_paused_until = None,
+                Ok(()) => clock.paused_until = None,
                 Err(e) => {
                     tracing::error!(path = %w.journal.path().display(), error = %e, "cannot read the event journal; will retry");
-                    import_paused_until = Some(now + Duration::from_secs(1));
+                    clock.paused_until = Some(now + Duration::from_secs(1));
                 }
             }
             if !w.journal.has_waiting() {
-                oldest_waiting = None;
+                clock.oldest_waiting = None;
             }
         }
-        if oldest_waiting.is_none() && w.journal.has_waiting() {
+        if clock.oldest_waiting.is_none() && w.journal.has_waiting() {
             // Events or attempt runs journaled in this round.
-            oldest_waiting = Some(Instant::now());
+            clock.oldest_waiting = Some(Instant::now());
         }
         last_write.store(bluehook_core::now_ms() as i64, Ordering::Relaxed);
     }
@@ -715,26 +700,34 @@ fn lagging(journal: &Journal) -> bool {
     journal.waiting() >= IMPORT_LAG || journal.waiting_bytes() >= IMPORT_LAG_BYTES
 }
 
-/// When what waits in the journal is to be imported (None: nothing waits): once the relay has
-/// been quiet for [`IMPORT_QUIET`], once the oldest record has waited [`IMPORT_MAX_AGE`], and
-/// at once when much waits or the writer is stopping; never before `paused_until` (after a
-/// failed read of the journal).
-fn import_due(
-    journal: &Journal,
-    stopping: bool,
+/// What decides when the journal is imported.
+struct ImportClock {
+    /// When the relay was last seen busy: an event came, or workers handed over attempts (they
+    /// do at least every GATHER_MS while delivering), so a burst is over only once its
+    /// deliveries are.
     last_busy: Instant,
+    /// When the oldest record not yet imported was journaled.
     oldest_waiting: Option<Instant>,
+    /// After a failed read of the journal, when to try again.
     paused_until: Option<Instant>,
-    now: Instant,
-) -> Option<Instant> {
-    journal.has_waiting().then(|| {
-        let due = if lagging(journal) || stopping {
-            now
-        } else {
-            (last_busy + IMPORT_QUIET).min(oldest_waiting.unwrap_or(now) + IMPORT_MAX_AGE)
-        };
-        paused_until.map_or(due, |t| due.max(t))
-    })
+}
+
+impl ImportClock {
+    /// When what waits in `journal` is to be imported (None: nothing waits): once the relay has
+    /// been quiet for [`IMPORT_QUIET`], once the oldest record has waited [`IMPORT_MAX_AGE`],
+    /// and at once when much waits or the writer is stopping; never before a paused import may
+    /// try again.
+    fn due(&self, journal: &Journal, stopping: bool, now: Instant) -> Option<Instant> {
+        journal.has_waiting().then(|| {
+            let due = if lagging(journal) || stopping {
+                now
+            } else {
+                (self.last_busy + IMPORT_QUIET)
+                    .min(self.oldest_waiting.unwrap_or(now) + IMPORT_MAX_AGE)
+            };
+            self.paused_until.map_or(due, |t| due.max(t))
+        })
+    }
 }
 
 impl Writer<'_> {
