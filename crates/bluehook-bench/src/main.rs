@@ -250,16 +250,20 @@ impl Answer {
         (server, hook): (&Arc<str>, &Arc<str>),
         event_id: i64,
         at: i64,
-        url: String,
+        (url, n): (&Arc<str>, u64),
         latency_us: i64,
     ) -> bluehook_engine::audit::AttemptRow {
+        // A distinct checksum per event, as a callback's is.
+        let mut sum = [0u8; 20];
+        sum[..8].copy_from_slice(&n.to_be_bytes());
         bluehook_engine::audit::AttemptRow {
             server: server.clone(),
             hook_id: hook.clone(),
             event_id,
             attempt: 1,
             at,
-            url: Arc::from(url),
+            url: url.clone(),
+            checksum: bluehook_core::checksum::Sum::from_bytes(&sum),
             request_headers: self.request_headers.clone(),
             status: Some(200),
             response_headers: Some(self.response_headers.clone()),
@@ -285,6 +289,9 @@ async fn writer_runs(bursts: usize, n: usize) -> Result<Vec<(String, String)>> {
     let (log, writer) = AuditLog::start(store.path())?;
     let server: Arc<str> = Arc::from("default");
     let hooks: Vec<Arc<str>> = (0..HOOKS).map(|h| Arc::from(format!("hook-{h}"))).collect();
+    let urls: Vec<Arc<str>> = (0..HOOKS)
+        .map(|h| Arc::from(format!("http://127.0.0.1:9/hook-{h}")))
+        .collect();
     let mut gatherings: Vec<Gathering> = (0..HOOKS).map(|_| Gathering::default()).collect();
     let answer = Answer::default();
     let me = std::process::id();
@@ -317,12 +324,12 @@ async fn writer_runs(bursts: usize, n: usize) -> Result<Vec<(String, String)>> {
             )
             .await;
             last = id;
-            for (hook, gathering) in hooks.iter().zip(&mut gatherings) {
+            for (h, (hook, gathering)) in hooks.iter().zip(&mut gatherings).enumerate() {
                 let row = answer.attempt(
                     (&server, hook),
                     id,
                     bluehook_core::now_ms() as i64,
-                    format!("http://127.0.0.1:9/{hook}?checksum={i:040x}"),
+                    (&urls[h], i),
                     20,
                 );
                 for run in gathering.add(row) {
@@ -543,7 +550,7 @@ async fn client_ceiling(port: u16) -> Result<f64> {
     ));
     let target = bluehook_engine::http::Target::parse(&format!("http://127.0.0.1:{port}/client"))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let checksum = "checksum=0123456789abcdef0123456789abcdef01234567";
+    let checksum = ["checksum=", "0123456789abcdef0123456789abcdef01234567"];
     let n = 20_000;
     let start = Instant::now();
     for _ in 0..n {
@@ -551,7 +558,7 @@ async fn client_ceiling(port: u16) -> Result<f64> {
             .send(
                 hyper::Method::POST,
                 &target,
-                Some(checksum),
+                &checksum,
                 &headers,
                 body.clone(),
                 Duration::from_secs(5),
@@ -893,6 +900,7 @@ async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String
     let (log, writer) = AuditLog::start(&path)?;
     let server: Arc<str> = Arc::from("default");
     let hook: Arc<str> = Arc::from("hook-1");
+    let url: Arc<str> = Arc::from("http://127.0.0.1:9/cb");
     let mut gathering = bluehook_engine::attempt_runs::Gathering::default();
     let answer = Answer::default();
     let started = Instant::now();
@@ -907,13 +915,7 @@ async fn store_runs(binary: &PathBuf, events: i64) -> Result<Vec<(String, String
         let json = chat(&format!("row {i}"));
         let at = 1_700_000_000_000 + i;
         let id = record_chat(&log, &server, at, &json, kind, &meeting, i as u64).await;
-        let attempt = answer.attempt(
-            (&server, &hook),
-            id,
-            at,
-            format!("http://127.0.0.1:9/cb?checksum={i:040x}"),
-            250,
-        );
+        let attempt = answer.attempt((&server, &hook), id, at, (&url, i as u64), 250);
         // Gathered into runs as a hook worker does.
         for run in gathering.add(attempt) {
             log.record(Record::Run(Box::new(run))).await;

@@ -165,7 +165,7 @@ async fn via_admin(config: &Config, request: &Request) -> Result<()> {
         .send(
             Method::POST,
             &Target::parse(&url)?,
-            None,
+            &[],
             &headers,
             body.into(),
             Duration::from_secs(10),

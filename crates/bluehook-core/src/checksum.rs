@@ -50,12 +50,17 @@ impl Algorithm {
 
     /// Lower-case hex digest of the concatenation of `parts`.
     pub fn hex_digest(self, parts: &[&[u8]]) -> String {
-        fn run<D: Digest>(parts: &[&[u8]]) -> String {
+        self.digest(parts).hex().as_str().to_owned()
+    }
+
+    /// The digest of the concatenation of `parts`, held inline.
+    pub fn digest(self, parts: &[&[u8]]) -> Sum {
+        fn run<D: Digest>(parts: &[&[u8]]) -> Sum {
             let mut d = D::new();
             for p in parts {
                 d.update(p);
             }
-            hex::encode(d.finalize())
+            Sum::from_bytes(&d.finalize()).expect("a digest of at most 64 bytes")
         }
         match self {
             Algorithm::Sha1 => run::<Sha1>(parts),
@@ -79,6 +84,65 @@ impl Algorithm {
 impl fmt::Display for Algorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// A digest of one of the four algorithms, held inline: a callback's checksum is computed for
+/// every delivery, and the audit log keeps it, so it is never a heap allocation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Sum {
+    bytes: [u8; 64],
+    len: u8,
+}
+
+impl Sum {
+    /// The digest whose bytes are `bytes`: 20, 32, 48 or 64 of them.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Sum> {
+        if !matches!(bytes.len(), 20 | 32 | 48 | 64) {
+            return None;
+        }
+        let mut sum = Sum {
+            bytes: [0; 64],
+            len: bytes.len() as u8,
+        };
+        sum.bytes[..bytes.len()].copy_from_slice(bytes);
+        Some(sum)
+    }
+
+    /// Its bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// Its lower-case hex digits, as sent in a `checksum` parameter.
+    pub fn hex(&self) -> Hex {
+        let mut hex = Hex {
+            digits: [0; 128],
+            len: self.len * 2,
+        };
+        hex::encode_to_slice(self.as_bytes(), &mut hex.digits[..usize::from(hex.len)])
+            .expect("two digits per byte");
+        hex
+    }
+}
+
+impl fmt::Debug for Sum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.hex().as_str())
+    }
+}
+
+/// The hex digits of a [`Sum`], held inline.
+#[derive(Clone, Copy)]
+pub struct Hex {
+    digits: [u8; 128],
+    len: u8,
+}
+
+impl Hex {
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.digits[..usize::from(self.len)]).expect("hex digits are ASCII")
     }
 }
 
@@ -188,7 +252,15 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// The callback checksum: digest of URL as registered + body + secret.
 pub fn callback_checksum(algorithm: Algorithm, url: &str, body: &str, secret: &str) -> String {
-    algorithm.hex_digest(&[url.as_bytes(), body.as_bytes(), secret.as_bytes()])
+    callback_sum(algorithm, url, body, secret)
+        .hex()
+        .as_str()
+        .to_owned()
+}
+
+/// [`callback_checksum`] as a [`Sum`].
+pub fn callback_sum(algorithm: Algorithm, url: &str, body: &str, secret: &str) -> Sum {
+    algorithm.digest(&[url.as_bytes(), body.as_bytes(), secret.as_bytes()])
 }
 
 /// The URL a callback is sent to: the registered URL with `checksum=<hex>` added as its last
@@ -321,6 +393,29 @@ mod tests {
             callback_checksum(Algorithm::Sha256, url, body, SECRET),
             "5bf2115eb0fc605d4e2e93bf7e74fcdeb2e9ecd82a0b4882efd8447a25146ccc"
         );
+    }
+
+    #[test]
+    fn a_sum_keeps_every_algorithms_bytes_and_digits() {
+        for (algorithm, digest) in [
+            (Algorithm::Sha1, sha1::Sha1::digest(b"abc").to_vec()),
+            (Algorithm::Sha256, Sha256::digest(b"abc").to_vec()),
+            (Algorithm::Sha384, Sha384::digest(b"abc").to_vec()),
+            (Algorithm::Sha512, Sha512::digest(b"abc").to_vec()),
+        ] {
+            let sum = algorithm.digest(&[b"a", b"", b"bc"]);
+            assert_eq!(sum.as_bytes(), digest);
+            assert_eq!(sum.hex().as_str(), hex::encode(&digest));
+            assert_eq!(
+                Algorithm::from_hex_len(sum.hex().as_str().len()),
+                Some(algorithm)
+            );
+            assert_eq!(Sum::from_bytes(&digest), Some(sum));
+            assert_eq!(format!("{sum:?}"), hex::encode(&digest));
+        }
+        for len in [0, 19, 21, 65] {
+            assert_eq!(Sum::from_bytes(&vec![7; len]), None, "{len} bytes");
+        }
     }
 
     #[test]

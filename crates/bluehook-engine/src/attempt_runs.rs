@@ -9,7 +9,11 @@
 //!
 //! - `items` packs, per attempt, the event id, start time (ms) and latency (µs) as three
 //!   big-endian `i64`, in increasing event order.
-//! - `urls` is a JSON array of the URLs called, one per attempt.
+//! - The URLs called are the hook's callback URL (`url`) with each attempt's checksum: `sums`
+//!   packs the checksums' bytes (20 to 64 per attempt, by algorithm), NULL with bearer auth.
+//!   Runs stored before that list their URLs in `urls`, a JSON array (`url` NULL); later ones
+//!   leave `urls` empty. (A URL of about 100 bytes, JSON-escaped into every run by the hook
+//!   workers, cost more than the rest of the attempt's record.)
 //! - A run holds at most [`MAX_ITEMS`] attempts and spans fewer than [`MAX_SPAN`] event ids, so
 //!   the runs that may hold event X are a short index range (`last_event` from X to
 //!   X + MAX_SPAN - 1), and the SQL function `attempted(items, X)` (binary search) says whether
@@ -29,6 +33,7 @@ use rusqlite::Connection;
 use std::sync::Arc;
 
 use crate::audit::AttemptRow;
+use bluehook_core::checksum::Sum;
 
 /// Most attempts in one run.
 pub const MAX_ITEMS: usize = 4096;
@@ -37,7 +42,7 @@ pub const MAX_SPAN: i64 = 4096;
 /// Attempt ids of run `r` are `r * ID_SPAN + 0 ..`.
 pub const ID_SPAN: i64 = MAX_ITEMS as i64;
 /// Bytes per attempt in `items`.
-const ITEM_BYTES: usize = 24;
+pub const ITEM_BYTES: usize = 24;
 
 /// The per-attempt part of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +129,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
 /// known by its hook, first and last event, attempt number and first start time (an event
 /// sent again after a restart is a new run: it starts later), found through the
 /// `attempt_runs_hook` index.
-pub const INSERT: &str = "INSERT INTO attempt_runs (server, hook_id, attempt, request_headers, status, response_headers, response_body, outcome, error_class, error, first_event, last_event, first_at, last_at, n, items, urls) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17 WHERE NOT EXISTS (SELECT 1 FROM attempt_runs WHERE hook_id = ?2 AND last_event = ?12 AND first_event = ?11 AND attempt = ?3 AND first_at = ?13)";
+pub const INSERT: &str = "INSERT INTO attempt_runs (server, hook_id, attempt, request_headers, status, response_headers, response_body, outcome, error_class, error, first_event, last_event, first_at, last_at, n, items, urls, url, sums) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19 WHERE NOT EXISTS (SELECT 1 FROM attempt_runs WHERE hook_id = ?2 AND last_event = ?12 AND first_event = ?11 AND attempt = ?3 AND first_at = ?13)";
 
 /// A run being built. (Its fields are the crate's so that the event journal can store and
 /// restore it whole.)
@@ -133,14 +138,45 @@ pub struct Run {
     /// The first attempt: what every attempt of the run shares.
     pub(crate) head: AttemptRow,
     pub(crate) items: Vec<u8>,
-    /// The JSON array of URLs.
-    pub(crate) urls: String,
+    /// The URLs called.
+    pub(crate) called: Called,
     pub(crate) n: usize,
     pub(crate) last_event: i64,
     pub(crate) first_at: i64,
     pub(crate) last_at: i64,
     /// When the latest attempt ended, ms.
     pub(crate) ended_at: i64,
+}
+
+/// The URLs a run's attempts called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Called {
+    /// The head's callback URL with each attempt's checksum: the checksums' bytes one after
+    /// the other (empty with bearer auth: every attempt called the URL itself).
+    Sums(Vec<u8>),
+    /// A JSON array of the URLs (runs journaled before checksums were kept apart).
+    Listed(String),
+}
+
+/// The URLs called by the `n` attempts of a stored run, from its `urls`, `url` and `sums`
+/// columns.
+pub fn called_urls(urls: &str, url: Option<&str>, sums: Option<&[u8]>, n: usize) -> Vec<String> {
+    match (url, sums) {
+        (None, _) => serde_json::from_str(urls).unwrap_or_default(),
+        (Some(url), None) => vec![url.to_owned(); n],
+        (Some(url), Some(sums)) => {
+            let width = sums.len() / n.max(1);
+            sums.chunks(width.max(1))
+                .take(n)
+                .map(|sum| match Sum::from_bytes(sum) {
+                    Some(sum) => {
+                        bluehook_core::checksum::url_with_checksum(url, sum.hex().as_str())
+                    }
+                    None => url.to_owned(),
+                })
+                .collect()
+        }
+    }
 }
 
 fn same(a: &Arc<str>, b: &Arc<str>) -> bool {
@@ -158,11 +194,13 @@ fn same_opt(a: &Option<Arc<str>>, b: &Option<Arc<str>>) -> bool {
 impl Run {
     /// A run starting with `first`.
     pub fn new(first: AttemptRow) -> Run {
-        // The head keeps the shared fields; its URL goes into `urls` like every other.
-        let url = first.url.clone();
+        // The head keeps the shared fields; its checksum goes into `sums` like every other.
+        let sum = first.checksum;
         let mut run = Run {
             items: Vec::with_capacity(ITEM_BYTES * 16),
-            urls: String::with_capacity(16 * (url.len() + 3)),
+            called: Called::Sums(Vec::with_capacity(
+                16 * sum.map_or(0, |s| s.as_bytes().len()),
+            )),
             n: 0,
             last_event: first.event_id,
             first_at: first.at,
@@ -170,17 +208,18 @@ impl Run {
             ended_at: first.at,
             head: first,
         };
-        run.urls.push('[');
         let (event_id, at, latency_us) = (run.head.event_id, run.head.at, run.head.latency_us);
-        run.add(event_id, at, latency_us, &url);
+        run.add(event_id, at, latency_us, sum.as_ref());
         run
     }
 
     /// Whether `a` can join the run: it shares every stored field but its event, time,
-    /// latency and URL; its event comes after the run's last; the run has room.
+    /// latency and checksum; its event comes after the run's last; the run has room.
     pub fn accepts(&self, a: &AttemptRow) -> bool {
         let h = &self.head;
-        self.n < MAX_ITEMS
+        let sum_len = |a: &AttemptRow| a.checksum.map(|s| s.as_bytes().len());
+        matches!(self.called, Called::Sums(_))
+            && self.n < MAX_ITEMS
             && a.event_id > self.last_event
             && a.event_id - h.event_id < MAX_SPAN
             && a.attempt == h.attempt
@@ -189,6 +228,8 @@ impl Run {
             && a.error_class == h.error_class
             && same(&a.hook_id, &h.hook_id)
             && same(&a.server, &h.server)
+            && same(&a.url, &h.url)
+            && sum_len(a) == sum_len(h)
             && same(&a.request_headers, &h.request_headers)
             && same_opt(&a.response_headers, &h.response_headers)
             && same_opt(&a.response_body, &h.response_body)
@@ -197,23 +238,19 @@ impl Run {
 
     /// Adds an attempt that [`Run::accepts`] took.
     pub fn push(&mut self, a: &AttemptRow) {
-        self.add(a.event_id, a.at, a.latency_us, &a.url);
+        self.add(a.event_id, a.at, a.latency_us, a.checksum.as_ref());
     }
 
-    fn add(&mut self, event_id: i64, at: i64, latency_us: i64, url: &str) {
+    fn add(&mut self, event_id: i64, at: i64, latency_us: i64, sum: Option<&Sum>) {
         let item = Item {
             event_id,
             at,
             latency_us,
         };
         self.items.extend_from_slice(&item.encode());
-        if self.n > 0 {
-            // Reopen the array.
-            self.urls.pop();
-            self.urls.push(',');
+        if let (Called::Sums(sums), Some(sum)) = (&mut self.called, sum) {
+            sums.extend_from_slice(sum.as_bytes());
         }
-        bluehook_core::jsjson::write_string(&mut self.urls, url);
-        self.urls.push(']');
         self.n += 1;
         self.last_event = event_id;
         self.first_at = self.first_at.min(at);
@@ -234,6 +271,10 @@ impl Run {
     /// Writes the run with [`INSERT`] (a cached statement of `tx`).
     pub fn insert(&self, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
         let h = &self.head;
+        let (urls, url, sums) = match &self.called {
+            Called::Sums(sums) => ("", Some(&*h.url), (!sums.is_empty()).then_some(&sums[..])),
+            Called::Listed(urls) => (urls.as_str(), None, None),
+        };
         tx.prepare_cached(INSERT)?.execute(rusqlite::params![
             &*h.server,
             &*h.hook_id,
@@ -251,7 +292,9 @@ impl Run {
             self.last_at,
             self.n as i64,
             self.items,
-            self.urls,
+            urls,
+            url,
+            sums,
         ])?;
         Ok(())
     }
@@ -314,7 +357,8 @@ mod tests {
             event_id,
             attempt: 1,
             at: 1_000 + event_id,
-            url: Arc::from(format!("http://lms/hook?checksum={event_id:x}")),
+            url: Arc::from("http://lms/hook"),
+            checksum: Sum::from_bytes(&[event_id as u8; 20]),
             request_headers: Arc::from("{}"),
             status: Some(status),
             response_headers: Some(Arc::from(r#"{"date":"x"}"#)),
@@ -373,6 +417,15 @@ mod tests {
         let mut other_hook = attempt(12, 200);
         other_hook.hook_id = Arc::from("h2");
         assert!(!run.accepts(&other_hook));
+        let mut other_url = attempt(12, 200);
+        other_url.url = Arc::from("http://lms/other");
+        assert!(!run.accepts(&other_url));
+        let mut sha256 = attempt(12, 200);
+        sha256.checksum = Sum::from_bytes(&[1; 32]);
+        assert!(!run.accepts(&sha256), "another checksum length");
+        let mut bearer = attempt(12, 200);
+        bearer.checksum = None;
+        assert!(!run.accepts(&bearer), "no checksum");
         let mut new_date = attempt(12, 200);
         new_date.response_headers = Some(Arc::from(r#"{"date":"y"}"#));
         assert!(!run.accepts(&new_date), "other response headers");
@@ -431,6 +484,33 @@ mod tests {
     }
 
     #[test]
+    fn urls_are_rebuilt_from_checksums_or_read_from_a_list() {
+        let sums = [[0xabu8; 20], [0x01; 20]].concat();
+        assert_eq!(
+            called_urls("", Some("http://lms/cb?x=1"), Some(&sums), 2),
+            [
+                format!("http://lms/cb?x=1&checksum={}", "ab".repeat(20)),
+                format!("http://lms/cb?x=1&checksum={}", "01".repeat(20)),
+            ]
+        );
+        assert_eq!(
+            called_urls("", Some("http://lms/cb"), None, 2),
+            ["http://lms/cb", "http://lms/cb"],
+            "bearer auth: no checksums"
+        );
+        assert_eq!(
+            called_urls(
+                r#"["http://a?checksum=1","http://a?checksum=2"]"#,
+                None,
+                None,
+                2
+            ),
+            ["http://a?checksum=1", "http://a?checksum=2"],
+            "a run stored before checksums were kept apart"
+        );
+    }
+
+    #[test]
     fn a_run_is_one_row_that_sql_can_search() {
         let dir = tempfile::tempdir().unwrap();
         let store = crate::store::Store::open_in(dir.path()).unwrap();
@@ -449,9 +529,19 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM attempt_runs", [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, 1, "a run imported twice is stored once");
-        let (n, first, last, first_at, last_at, urls): (i64, i64, i64, i64, i64, String) = conn
+        type Row = (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            String,
+            Option<String>,
+            Option<Vec<u8>>,
+        );
+        let (n, first, last, first_at, last_at, urls, url, sums): Row = conn
             .query_row(
-                "SELECT n, first_event, last_event, first_at, last_at, urls FROM attempt_runs",
+                "SELECT n, first_event, last_event, first_at, last_at, urls, url, sums FROM attempt_runs",
                 [],
                 |r| {
                     Ok((
@@ -461,13 +551,19 @@ mod tests {
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
                     ))
                 },
             )
             .unwrap();
         assert_eq!((n, first, last, first_at, last_at), (3, 10, 15, 1010, 1015));
-        let urls: Vec<String> = serde_json::from_str(&urls).unwrap();
-        assert_eq!(urls[2], "http://lms/hook?checksum=f");
+        assert_eq!(sums.as_ref().map(Vec::len), Some(3 * 20));
+        let urls = called_urls(&urls, url.as_deref(), sums.as_deref(), 3);
+        assert_eq!(
+            urls[2],
+            format!("http://lms/hook?checksum={}", "0f".repeat(20))
+        );
         let holds = |e: i64| -> bool {
             conn.query_row("SELECT attempted(items, ?1) FROM attempt_runs", [e], |r| {
                 r.get(0)

@@ -14,6 +14,7 @@
 //! Ids are handed out in memory (atomics seeded from the database), so rows can reference each
 //! other before they are written. A failed commit is retried, never dropped.
 
+use bluehook_core::checksum::{url_with_checksum, Sum};
 use bytes::Bytes;
 use rusqlite::{params, Connection};
 use std::path::{Path, PathBuf};
@@ -91,8 +92,12 @@ pub struct AttemptRow {
     pub attempt: u32,
     /// When it started, ms.
     pub at: i64,
-    /// URL called (with its checksum parameter).
+    /// The hook's callback URL as registered (shared by its attempts); the URL called is
+    /// [`AttemptRow::called_url`].
     pub url: Arc<str>,
+    /// The checksum sent in the URL (None with bearer auth).
+    #[serde(skip)]
+    pub checksum: Option<Sum>,
     /// Request headers as JSON, secrets redacted.
     pub request_headers: Arc<str>,
     /// Final status, if an answer came.
@@ -109,6 +114,16 @@ pub struct AttemptRow {
     pub error_class: Option<&'static str>,
     /// The error text.
     pub error: Option<String>,
+}
+
+impl AttemptRow {
+    /// The URL called: the callback URL with its `checksum` parameter.
+    pub fn called_url(&self) -> String {
+        match &self.checksum {
+            Some(sum) => url_with_checksum(&self.url, sum.hex().as_str()),
+            None => self.url.to_string(),
+        }
+    }
 }
 
 /// Something to write.
@@ -333,7 +348,13 @@ impl AuditLog {
 
     /// Shows an attempt to live subscribers as it happens (the log gets it later, in a run).
     pub fn show_attempt(&self, a: &AttemptRow) {
-        self.live.send_with(|| Live::Attempt(Box::new(a.clone())));
+        self.live.send_with(|| {
+            // Subscribers see the URL called, as queries show it.
+            let mut shown = a.clone();
+            shown.url = Arc::from(a.called_url());
+            shown.checksum = None;
+            Live::Attempt(Box::new(shown))
+        });
     }
 
     /// Queues a record; waits while the writer is far behind.

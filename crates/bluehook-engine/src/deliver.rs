@@ -9,7 +9,7 @@
 //! A worker never waits for another hook: queues, tasks and connections are per hook.
 
 use bluehook_core::callback::CONTENT_TYPE as CALLBACK_CONTENT_TYPE;
-use bluehook_core::checksum::callback_checksum;
+use bluehook_core::checksum::{callback_sum, Sum};
 use bluehook_core::config::{DeliveryConfig, ServerConfig};
 use bluehook_core::hook::{Hook, Method};
 use bluehook_core::{now_ms, signature};
@@ -238,45 +238,39 @@ impl Worker {
         let started = now_ms();
         let body = delivery.body.body(started);
         let checksum = (!self.server.bearer_auth).then(|| {
-            let sum = callback_checksum(
+            callback_sum(
                 self.server.hook_checksum_algorithm,
                 &self.hook.callback_url,
                 &body,
                 self.server.secret.expose(),
-            );
-            format!("checksum={sum}")
+            )
         });
+        let hex = checksum.map(|sum| sum.hex());
+        let query: &[&str] = match &hex {
+            Some(hex) => &["checksum=", hex.as_str()],
+            None => &[],
+        };
         // Only signed hooks need a message id (and its random bytes).
         let message_id = match self.hook.signing_secret {
             Some(_) => format!("msg_{}", uuid::Uuid::new_v4().simple()),
             None => String::new(),
         };
         let body = Bytes::from(body);
-        // The URL the audit log shows: the same for every retry of this delivery.
-        let logged_url: Option<Arc<str>> = self.audit.as_ref().map(|_| match &checksum {
-            Some(c) => Arc::from(bluehook_core::checksum::url_with_checksum(
-                &self.hook.callback_url,
-                c.trim_start_matches("checksum="),
-            )),
-            None => prepared.callback_url.clone(),
-        });
         let mut failures = 0usize;
         loop {
             let at = now_ms();
             let tried = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return false,
-                r = self.attempt(prepared, checksum.as_deref(), &body, started / 1000, &message_id) => r,
+                r = self.attempt(prepared, query, &body, started / 1000, &message_id) => r,
             };
-            if let (Some(audit), Some(url)) = (&self.audit, &logged_url) {
+            if let Some(audit) = &self.audit {
                 let row = self.attempt_row(
                     prepared,
-                    server,
-                    hook_id,
-                    delivery.seq,
-                    failures + 1,
+                    (server, hook_id),
+                    (delivery.seq, failures + 1),
                     at,
-                    url,
+                    checksum,
                     &tried,
                 );
                 audit.show_attempt(&row);
@@ -317,7 +311,7 @@ impl Worker {
     async fn attempt(
         &mut self,
         prepared: &Prepared,
-        checksum: Option<&str>,
+        query: &[&str],
         body: &Bytes,
         timestamp_s: u64,
         message_id: &str,
@@ -361,7 +355,7 @@ impl Worker {
         let timeout = Duration::from_millis(self.ctx.config.request_timeout_ms);
         let sent = self
             .client
-            .send(method, target, checksum, &headers, body.clone(), timeout)
+            .send(method, target, query, &headers, body.clone(), timeout)
             .await;
         let latency = start.elapsed();
         // The audit log shows these headers; unsigned attempts all send the prepared ones.
@@ -397,16 +391,13 @@ impl Worker {
     }
 
     /// The audit row of one attempt, with every secret header value redacted.
-    #[allow(clippy::too_many_arguments)]
     fn attempt_row(
         &self,
         prepared: &Prepared,
-        server: &Arc<str>,
-        hook_id: &Arc<str>,
-        event: i64,
-        attempt: usize,
+        (server, hook_id): (&Arc<str>, &Arc<str>),
+        (event, attempt): (i64, usize),
         at: u64,
-        url: &Arc<str>,
+        checksum: Option<Sum>,
         tried: &Tried,
     ) -> AttemptRow {
         let request_headers = match (&prepared.headers_json, &tried.headers) {
@@ -424,7 +415,8 @@ impl Worker {
             event_id: event,
             attempt: attempt as u32,
             at: at as i64,
-            url: url.clone(),
+            url: prepared.callback_url.clone(),
+            checksum,
             request_headers,
             status: tried.status,
             response_headers: tried

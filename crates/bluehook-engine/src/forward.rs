@@ -77,7 +77,7 @@ pub async fn forward(capture: &Capture, url: &str, keep_query: bool) -> Forwarde
         .send(
             method,
             &target,
-            query,
+            query.as_slice(),
             &headers,
             capture.body.clone(),
             Duration::from_secs(30),

@@ -224,7 +224,8 @@ impl Client {
         Ok(self.conn.as_mut().expect("connection just set"))
     }
 
-    /// Sends `method` to `target` (with `extra_query` appended as its last query parameter)
+    /// Sends `method` to `target` (with the concatenation of `extra_query`, when there are any
+    /// parts, appended as its last query parameters)
     /// with `headers` and `body`, following redirects. Connecting and receiving the response
     /// headers must take less than `timeout` in all; reading the body has its own limit, and a
     /// slow body never turns an answer into a failure.
@@ -232,7 +233,7 @@ impl Client {
         &mut self,
         method: Method,
         target: &Target,
-        extra_query: Option<&str>,
+        extra_query: &[&str],
         headers: &HeaderMap,
         body: Bytes,
         timeout: Duration,
@@ -246,15 +247,17 @@ impl Client {
         &mut self,
         mut method: Method,
         target: &Target,
-        extra_query: Option<&str>,
+        extra_query: &[&str],
         headers: &HeaderMap,
         mut body: Bytes,
         deadline: tokio::time::Instant,
     ) -> Result<Answer, HttpError> {
         let mut path_and_query = target.path_and_query.clone();
-        if let Some(extra) = extra_query {
+        if !extra_query.is_empty() {
             path_and_query.push(if target.has_query { '&' } else { '?' });
-            path_and_query.push_str(extra);
+            extra_query
+                .iter()
+                .for_each(|part| path_and_query.push_str(part));
         }
         let (mut answer, mut location) = self
             .send_once(

@@ -22,8 +22,9 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::attempt_runs::Run;
+use crate::attempt_runs::{Called, Run};
 use crate::audit::{AttemptRow, EventRow, RawRow, Record};
+use bluehook_core::checksum::Sum;
 
 /// Frame header: body length, CRC-32 of the body.
 const HEADER: usize = 8;
@@ -32,7 +33,10 @@ const READ_CHUNK: usize = 1 << 20;
 
 const RAW: u8 = 1;
 const EVENT: u8 = 2;
-const RUN: u8 = 3;
+/// A run listing its URLs (written before runs kept checksums apart; still read).
+const RUN_LISTED: u8 = 3;
+/// A run with the hook's URL and its attempts' checksums.
+const RUN: u8 = 4;
 
 /// The journal file and how much of it is imported.
 #[derive(Debug)]
@@ -263,7 +267,10 @@ fn encode(record: &Record, buf: &mut Vec<u8>) -> bool {
             put_bytes(buf, e.json.as_bytes());
         }
         Record::Run(run) => {
-            buf.push(RUN);
+            buf.push(match run.called {
+                Called::Sums(_) => RUN,
+                Called::Listed(_) => RUN_LISTED,
+            });
             let h = &run.head;
             put_bytes(buf, h.server.as_bytes());
             put_bytes(buf, h.hook_id.as_bytes());
@@ -280,7 +287,10 @@ fn encode(record: &Record, buf: &mut Vec<u8>) -> bool {
             put_opt(buf, h.error_class);
             put_opt(buf, h.error.as_deref());
             put_bytes(buf, &run.items);
-            put_bytes(buf, run.urls.as_bytes());
+            match &run.called {
+                Called::Sums(sums) => put_bytes(buf, sums),
+                Called::Listed(urls) => put_bytes(buf, urls.as_bytes()),
+            }
             for v in [
                 run.n as i64,
                 run.last_event,
@@ -347,14 +357,15 @@ fn outcome(s: &str) -> &'static str {
     )
 }
 
-fn decode_run(f: &mut Fields<'_>) -> Option<Run> {
-    let head = AttemptRow {
+fn decode_run(f: &mut Fields<'_>, tag: u8) -> Option<Run> {
+    let mut head = AttemptRow {
         server: Arc::from(f.str()?),
         hook_id: Arc::from(f.str()?),
         event_id: f.i64()?,
         attempt: u32::try_from(f.i64()?).ok()?,
         at: f.i64()?,
         url: Arc::from(f.str()?),
+        checksum: None,
         request_headers: Arc::from(f.str()?),
         status: u16::try_from(f.i64()?).ok(),
         response_headers: f.opt()?.map(Arc::from),
@@ -370,11 +381,21 @@ fn decode_run(f: &mut Fields<'_>) -> Option<Run> {
         }),
         error: f.opt()?,
     };
+    let items = f.bytes()?.to_vec();
+    let called = match tag {
+        RUN_LISTED => Called::Listed(f.str()?.to_owned()),
+        _ => Called::Sums(f.bytes()?.to_vec()),
+    };
+    let n = usize::try_from(f.i64()?).ok()?;
+    if let Called::Sums(sums) = &called {
+        // The head's checksum is the first one.
+        head.checksum = Sum::from_bytes(sums.get(..sums.len() / n.max(1))?);
+    }
     Some(Run {
         head,
-        items: f.bytes()?.to_vec(),
-        urls: f.str()?.to_owned(),
-        n: usize::try_from(f.i64()?).ok()?,
+        items,
+        called,
+        n,
         last_event: f.i64()?,
         first_at: f.i64()?,
         last_at: f.i64()?,
@@ -408,7 +429,7 @@ fn decode(body: &[u8]) -> Option<Record> {
             raw_kind: f.u8()?,
             json: Arc::from(f.str()?),
         }),
-        RUN => Record::Run(Box::new(decode_run(&mut f)?)),
+        tag @ (RUN | RUN_LISTED) => Record::Run(Box::new(decode_run(&mut f, tag)?)),
         _ => return None,
     };
     f.0.is_empty().then_some(record)
@@ -459,7 +480,8 @@ mod tests {
             event_id,
             attempt: 2,
             at: 3000 + event_id,
-            url: Arc::from(format!("http://lms/hook?checksum={event_id:x}")),
+            url: Arc::from("http://lms/hook"),
+            checksum: Sum::from_bytes(&[event_id as u8; 20]),
             request_headers: Arc::from(r#"{"accept":"*/*"}"#),
             status,
             response_headers: status.map(|_| Arc::from(r#"{"date":"x"}"#)),
@@ -481,12 +503,20 @@ mod tests {
         let mut j = Journal::open(&dir.path().join("log.sqlite3")).unwrap();
         let mut delivered = Run::new(attempt(7, Some(200)));
         delivered.push(&attempt(9, Some(200)));
+        // Bearer auth: no checksums.
+        let mut bearer = attempt(10, None);
+        bearer.checksum = None;
+        // A run as journaled before checksums were kept apart.
+        let mut listed = Run::new(attempt(11, None));
+        listed.head.checksum = None;
+        listed.called = Called::Listed(r#"["http://lms/hook?checksum=b"]"#.to_owned());
         let runs = [
             Record::Run(Box::new(delivered)),
-            Record::Run(Box::new(Run::new(attempt(10, None)))),
+            Record::Run(Box::new(Run::new(bearer))),
+            Record::Run(Box::new(listed)),
         ];
         j.append(&runs).unwrap();
-        assert_eq!(j.waiting(), 2);
+        assert_eq!(j.waiting(), 3);
         let read = j.read_waiting(10).unwrap();
         assert_eq!(text(&read.records), text(&runs));
         let Record::Run(run) = &read.records[0] else {
@@ -496,6 +526,8 @@ mod tests {
             items(&run.items).map(|i| i.event_id).collect::<Vec<_>>(),
             [7, 9]
         );
+        assert_eq!(run.called, Called::Sums([[7u8; 20], [9; 20]].concat()));
+        assert_eq!(run.head.checksum, Sum::from_bytes(&[7; 20]));
     }
 
     #[test]

@@ -267,7 +267,7 @@ impl Reader {
         let sql = format!(
             "SELECT r.id, r.server, r.hook_id, r.attempt, r.request_headers, r.status,
                     r.response_headers, r.response_body, r.outcome, r.error_class, r.error,
-                    r.first_event, r.last_event, r.items, r.urls
+                    r.first_event, r.last_event, r.items, r.urls, r.url, r.sums
              FROM attempt_runs r WHERE {} ORDER BY r.id",
             runs.sql
         );
@@ -298,8 +298,12 @@ impl Reader {
                 None => None,
             };
             let blob: Vec<u8> = r.get(13).map_err(g)?;
-            let urls: Vec<String> =
-                serde_json::from_str(&r.get::<_, String>(14).map_err(g)?).unwrap_or_default();
+            let urls = crate::attempt_runs::called_urls(
+                &r.get::<_, String>(14).map_err(g)?,
+                r.get::<_, Option<String>>(15).map_err(g)?.as_deref(),
+                r.get::<_, Option<Vec<u8>>>(16).map_err(g)?.as_deref(),
+                blob.len() / crate::attempt_runs::ITEM_BYTES,
+            );
             // What every attempt of the run shares; each gets its own id, event, time,
             // latency and URL.
             let shared = AttemptRecord {
@@ -682,7 +686,8 @@ mod tests {
             event_id,
             attempt,
             at: 1_000 + event_id,
-            url: Arc::from(format!("http://lms/{hook}?checksum={event_id}")),
+            url: Arc::from(format!("http://lms/{hook}")),
+            checksum: bluehook_core::checksum::Sum::from_bytes(&[event_id as u8; 20]),
             request_headers: Arc::from("{}"),
             status: Some(status),
             response_headers: None,

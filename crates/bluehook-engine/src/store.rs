@@ -174,6 +174,10 @@ const MIGRATIONS: &[&str] = &[
      DROP TABLE attempts;
      CREATE INDEX attempt_runs_hook ON attempt_runs (hook_id, last_event);
      CREATE INDEX attempt_runs_event ON attempt_runs (last_event);",
+    // 4: a run's URLs as the hook's URL and the attempts' checksums (see attempt_runs.rs); the
+    // runs stored before keep their list of URLs
+    "ALTER TABLE attempt_runs ADD COLUMN url TEXT;
+     ALTER TABLE attempt_runs ADD COLUMN sums BLOB;",
 ];
 
 /// A read-write connection in WAL mode (commits are not fsynced one by one; checkpoints are),

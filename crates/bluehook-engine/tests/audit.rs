@@ -56,6 +56,11 @@ async fn events_and_attempts_are_recorded_and_queryable() {
     assert_eq!(attempts[1]["attempt"], 2);
     assert_eq!(attempts[0]["event_id"], attempts[1]["event_id"]);
     assert_eq!(attempts[1]["response_body"], "ok");
+    assert_eq!(
+        attempts[1]["url"],
+        receiver.url("/lms"),
+        "bearer auth: no checksum"
+    );
     let headers = &attempts[1]["request_headers"];
     assert_eq!(headers["authorization"], "Bearer ***");
     assert_eq!(headers["x-api-key"], "***");
@@ -279,16 +284,31 @@ async fn live_stream_shows_events_and_attempts() {
     let data = tempfile::tempdir().unwrap();
     let receiver = Receiver::start().await;
     let engine = start(config(&redis, data.path()), &redis).await;
-    create_hook(&engine, &receiver.url("/cb"), "").await;
+    create_hook(&engine, &receiver.url("/cb?tenant=1"), "").await;
+    let hook = engine.hooks("default").unwrap()[0].id.clone();
     let mut sse = admin(&engine, reqwest::Method::GET, "/api/v1/stream")
         .send()
         .await
         .unwrap();
     assert_eq!(sse.headers()["content-type"], "text/event-stream");
     redis.publish(AKKA, &raw::chat(5));
+    redis.publish(AKKA, &raw::chat(6));
+    // Each attempt shows the URL it called, checksum included, live and in the log.
+    let called: Vec<String> = receiver
+        .wait_for(2, WAIT)
+        .await
+        .iter()
+        .map(|c| receiver.url(&c.target))
+        .collect();
+    assert!(called[0].contains("?tenant=1&checksum="), "{called:?}");
+    assert_ne!(called[0], called[1]);
     let mut text = String::new();
     let deadline = tokio::time::Instant::now() + WAIT;
-    while !(text.contains("event: event") && text.contains("event: attempt")) {
+    while !(text.contains("event: event")
+        && called
+            .iter()
+            .all(|url| text.contains(&format!("\"url\":\"{url}\""))))
+    {
         let chunk = tokio::time::timeout_at(deadline, sse.chunk())
             .await
             .expect("stream data in time");
@@ -302,6 +322,12 @@ async fn live_stream_shows_events_and_attempts() {
             || text.contains("\"outcome\":\"delivered\""),
         "{text}"
     );
+    let logged: Vec<String> = wait_attempts(&engine, &hook, 2)
+        .await
+        .iter()
+        .map(|a| a["url"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(logged, called);
     engine.shutdown().await;
 }
 
