@@ -126,9 +126,39 @@ impl Worker {
         };
         let hook_id: Arc<str> = Arc::from(self.hook.id.as_str());
         let server: Arc<str> = Arc::from(self.server.name.as_str());
-        let mut cursor = 0i64;
         // This hook's attempts on their way to the audit log.
         let mut gathering = Gathering::default();
+        // Stopping ends whatever the worker is doing (waiting for events, a request in
+        // flight, the wait before a retry): one cancellation point for all of it, not one to
+        // register and drop at every wait of every delivery.
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => {}
+            _ = self.deliver_queued(&mut queue, &prepared, (&server, &hook_id), &mut gathering) => {}
+        }
+        self.log_runs(gathering.take()).await;
+        queue.close();
+        let mut dropped = 0u64;
+        while queue.try_recv().is_ok() {
+            dropped += 1;
+        }
+        if dropped > 0 {
+            self.stats
+                .dropped
+                .fetch_add(dropped, std::sync::atomic::Ordering::Relaxed);
+            tracing::info!(hook = %self.hook.id, dropped, "hook stopped with undelivered events");
+        }
+    }
+
+    /// Delivers what comes down `queue`, in order, until it closes or the hook must go.
+    async fn deliver_queued(
+        &mut self,
+        queue: &mut mpsc::UnboundedReceiver<Delivery>,
+        prepared: &Prepared,
+        (server, hook_id): (&Arc<str>, &Arc<str>),
+        gathering: &mut Gathering,
+    ) {
+        let mut cursor = 0i64;
         loop {
             // Read how far dispatch got *before* looking at the queue: if the queue is then
             // empty, every event up to there that this hook wanted is done.
@@ -150,11 +180,10 @@ impl Worker {
                     let hold = gathering.held_for(now_ms() as i64);
                     if hold.is_none() && dispatched > cursor {
                         cursor = dispatched;
-                        self.record_cursor(&server, &hook_id, cursor).await;
+                        self.record_cursor(server, hook_id, cursor).await;
                     }
                     tokio::select! {
                         biased;
-                        _ = cancel.cancelled() => break,
                         d = queue.recv() => match d {
                             Some(d) => d,
                             None => break,
@@ -170,38 +199,16 @@ impl Worker {
                 }
             };
             if let Some(audit) = &self.audit {
-                tokio::select! {
-                    biased;
-                    _ = cancel.cancelled() => break,
-                    _ = audit.wait_durable(delivery.seq) => {}
-                }
+                audit.wait_durable(delivery.seq).await;
             }
             if !self
-                .deliver(
-                    &delivery,
-                    &prepared,
-                    &cancel,
-                    (&server, &hook_id),
-                    &mut gathering,
-                )
+                .deliver(&delivery, prepared, (server, hook_id), gathering)
                 .await
             {
                 break;
             }
             // The writer moves the cursor with each delivered attempt it writes.
             cursor = cursor.max(delivery.seq);
-        }
-        self.log_runs(gathering.take()).await;
-        queue.close();
-        let mut dropped = 0u64;
-        while queue.try_recv().is_ok() {
-            dropped += 1;
-        }
-        if dropped > 0 {
-            self.stats
-                .dropped
-                .fetch_add(dropped, std::sync::atomic::Ordering::Relaxed);
-            tracing::info!(hook = %self.hook.id, dropped, "hook stopped with undelivered events");
         }
     }
 
@@ -231,7 +238,6 @@ impl Worker {
         &mut self,
         delivery: &Delivery,
         prepared: &Prepared,
-        cancel: &CancellationToken,
         (server, hook_id): (&Arc<str>, &Arc<str>),
         gathering: &mut Gathering,
     ) -> bool {
@@ -259,11 +265,9 @@ impl Worker {
         let mut failures = 0usize;
         loop {
             let at = now_ms();
-            let tried = tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return false,
-                r = self.attempt(prepared, query, &body, started / 1000, &message_id) => r,
-            };
+            let tried = self
+                .attempt(prepared, query, &body, started / 1000, &message_id)
+                .await;
             if let Some(audit) = &self.audit {
                 let row = self.attempt_row(
                     prepared,
@@ -297,11 +301,7 @@ impl Worker {
                     };
                     failures += 1;
                     tracing::warn!(hook = %self.hook.id, url = %self.hook.callback_url, event = %delivery.event_id, attempt = failures, %error, retry_in_ms = wait, "callback failed");
-                    tokio::select! {
-                        biased;
-                        _ = cancel.cancelled() => return false,
-                        _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
-                    }
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
                 }
             }
         }
@@ -499,12 +499,18 @@ impl<K> Default for LastText<K> {
     }
 }
 
-impl<K: PartialEq + Clone> LastText<K> {
-    /// The text of `value`: the previous one's when `value` equals it, else `make(value)`.
-    fn of(&self, value: &K, make: impl FnOnce(&K) -> String) -> Arc<str> {
+impl<K: Clone> LastText<K> {
+    /// The text of `value`: the previous one's when `same` says `value` equals it, else
+    /// `make(value)`.
+    fn of(
+        &self,
+        value: &K,
+        same: impl Fn(&K, &K) -> bool,
+        make: impl FnOnce(&K) -> String,
+    ) -> Arc<str> {
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         match &*last {
-            Some((seen, text)) if seen == value => text.clone(),
+            Some((seen, text)) if same(seen, value) => text.clone(),
             _ => {
                 let text: Arc<str> = Arc::from(make(value));
                 *last = Some((value.clone(), text.clone()));
@@ -518,15 +524,25 @@ impl Prepared {
     /// A response body as text (lossy UTF-8), shared with the previous attempt's when it is
     /// the same.
     fn response_body_text(&self, body: &Bytes) -> Arc<str> {
-        self.response_body
-            .of(body, |b| String::from_utf8_lossy(b).into_owned())
+        self.response_body.of(
+            body,
+            |a, b| a == b,
+            |b| String::from_utf8_lossy(b).into_owned(),
+        )
     }
 
     /// Response headers as JSON, shared with the previous attempt's when they are the same.
     fn response_headers_json(&self, headers: &HeaderMap) -> Arc<str> {
         self.response_headers
-            .of(headers, |h| headers_json(h, |_| false))
+            .of(headers, same_in_order, |h| headers_json(h, |_| false))
     }
+}
+
+/// Whether two header maps hold the same names and values in the same order: what a receiver
+/// that answers alike sends, checked without hashing a name (`HeaderMap`'s own `==` looks every
+/// name up). The same headers in another order count as different, which costs a new text.
+fn same_in_order(a: &HeaderMap, b: &HeaderMap) -> bool {
+    a.len() == b.len() && a.iter().eq(b.iter())
 }
 
 /// Headers as a JSON object, one member per name in the order received, the values of a
@@ -634,6 +650,19 @@ mod tests {
         let later = map(&[("date", "Mon, 23 Nov 2026 04:00:01 GMT")]);
         let c = prepared.response_headers_json(&later);
         assert!(c.contains("04:00:01"), "{c}");
+        let mut more = later.clone();
+        more.append("x-id", "1".parse().unwrap());
+        let d = prepared.response_headers_json(&more);
+        assert!(d.contains("x-id"), "{d}");
+        assert!(Arc::ptr_eq(
+            &d,
+            &prepared.response_headers_json(&more.clone())
+        ));
+        let mut repeated = more.clone();
+        repeated.append("x-id", "2".parse().unwrap());
+        let e = prepared.response_headers_json(&repeated);
+        assert!(e.contains(r#""x-id":"1, 2""#), "{e}");
+        assert!(!Arc::ptr_eq(&d, &prepared.response_headers_json(&more)));
 
         let ok = prepared.response_body_text(&Bytes::from_static(b"ok"));
         let again = prepared.response_body_text(&Bytes::from(b"ok".to_vec()));

@@ -466,7 +466,32 @@ async fn a_dropped_engine_stops_calling_hooks() {
     redis.publish(AKKA, &raw::chat(1));
     receiver.wait_for(3, WAIT).await;
     drop(engine);
-    // A request already on its way may still land; after that, nothing.
+    calls_stop(&receiver, "a worker outlived its engine").await;
+}
+
+/// A hook destroyed while it is retrying is called no more (its worker stops in the middle of
+/// its wait before the next retry).
+#[tokio::test]
+async fn a_destroyed_hook_stops_its_retries() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start().await;
+    receiver.set_default(Reply::status(500));
+    let mut cfg = config(&redis, data.path());
+    cfg.delivery.retry_intervals_ms = vec![10; 100_000];
+    let engine = start(cfg, &redis).await;
+    let id = create_hook(&engine, &receiver.url("/down"), "").await;
+    redis.publish(AKKA, &raw::chat(1));
+    receiver.wait_for(3, WAIT).await;
+    let xml = call(&engine, "destroy", &format!("hookID={id}")).await;
+    assert!(xml.contains("<removed>true</removed>"), "{xml}");
+    calls_stop(&receiver, "a destroyed hook was called again").await;
+    engine.shutdown().await;
+}
+
+/// Waits until `receiver` gets no more calls (one already on its way may land), then checks
+/// that none comes for a while longer than the 10 ms between retries.
+async fn calls_stop(receiver: &Receiver, what: &str) {
     let deadline = tokio::time::Instant::now() + WAIT;
     let mut settled = receiver.count();
     loop {
@@ -475,16 +500,9 @@ async fn a_dropped_engine_stops_calling_hooks() {
         if now == settled {
             break;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "a worker outlived its engine"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
         settled = now;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        receiver.count(),
-        settled,
-        "a worker outlived its engine (retries every 10 ms)"
-    );
+    assert_eq!(receiver.count(), settled, "{what} (retries every 10 ms)");
 }
