@@ -30,8 +30,15 @@ pub fn opt_path<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
     path.iter().try_fold(value, |v, key| prop(v, key))
 }
 
+/// Objects up to this size are searched key by key: BBB's are small, and comparing a few short
+/// keys costs less than hashing one with the map's SipHash.
+const SCAN_UP_TO: usize = 8;
+
 fn prop<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
     match value {
+        Value::Object(map) if map.len() <= SCAN_UP_TO => {
+            map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        }
         Value::Object(map) => map.get(key),
         Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
         _ => None,
@@ -98,7 +105,7 @@ pub fn to_js_string(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Map};
 
     #[test]
     fn truthiness_matches_javascript() {
@@ -132,6 +139,21 @@ mod tests {
         for paths in [&paths[..], &paths[..2], &paths[1..]] {
             let operands: Vec<_> = paths.iter().map(|p| opt_path(&v, p)).collect();
             assert_eq!(or_paths(&v, paths), or(&operands));
+        }
+    }
+
+    #[test]
+    fn small_and_large_objects_find_the_same_keys() {
+        for size in [0, 1, SCAN_UP_TO, SCAN_UP_TO + 1, 3 * SCAN_UP_TO] {
+            let object: Map<String, Value> =
+                (0..size).map(|i| (format!("k{i}"), json!(i))).collect();
+            let v = Value::Object(object);
+            for i in 0..size {
+                assert_eq!(opt(Some(&v), &format!("k{i}")), Some(&json!(i)), "{size}");
+            }
+            for missing in ["k", "k00", "K0", ""] {
+                assert_eq!(opt(Some(&v), missing), None, "{size} {missing}");
+            }
         }
     }
 
