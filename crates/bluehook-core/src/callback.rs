@@ -19,15 +19,13 @@ impl BodyPrefix {
     /// Builds the prefix from the server domain and the event's JSON text (one event; it is
     /// wrapped in a one-element array as bbb-webhooks does).
     pub fn new(domain: &str, event_json: &str) -> Self {
-        let mut s = String::with_capacity(40 + 3 * (domain.len() + event_json.len()));
-        s.push_str("domain=");
+        let mut s = Vec::with_capacity(40 + 3 * (domain.len() + event_json.len()));
+        s.extend_from_slice(b"domain=");
         form_encode(&mut s, domain);
-        s.push_str("&event=");
-        s.push_str("%5B");
+        s.extend_from_slice(b"&event=%5B");
         form_encode(&mut s, event_json);
-        s.push_str("%5D");
-        s.push_str("&timestamp=");
-        BodyPrefix(s)
+        s.extend_from_slice(b"%5D&timestamp=");
+        BodyPrefix(String::from_utf8(s).expect("form encoding is ASCII"))
     }
 
     /// The full body for a delivery started at `timestamp_ms`.
@@ -44,25 +42,46 @@ impl BodyPrefix {
     }
 }
 
+/// What each byte becomes in form encoding: itself, `+` (a space), or 0: `%XX`.
+const FORM: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            c @ (b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' | b'*' | b'-' | b'.' | b'_') => c,
+            b' ' => b'+',
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
+
 /// Appends `text` form-encoded, byte for byte as `form_urlencoded::byte_serialize` does it.
 /// That crate hands the encoding out piece by piece, and event JSON is mostly quotes, colons
-/// and braces, one piece each: it took 1.1 µs per event of a chat message's ingest, this loop
-/// 0.65 µs.
-fn form_encode(out: &mut String, text: &str) {
+/// and braces, one piece each: it took 1.1 µs per event of a chat message's ingest. Here each
+/// byte is one table lookup, written into room made beforehand.
+fn form_encode(bytes: &mut Vec<u8>, text: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut bytes = std::mem::take(out).into_bytes();
-    bytes.reserve(text.len() * 3);
+    let mut end = bytes.len();
+    bytes.resize(end + 3 * text.len(), 0);
     for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_') {
-            bytes.push(b);
-        } else if b == b' ' {
-            bytes.push(b'+');
-        } else {
-            bytes.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        match FORM[usize::from(b)] {
+            0 => {
+                bytes[end..end + 3].copy_from_slice(&[
+                    b'%',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 15)],
+                ]);
+                end += 3;
+            }
+            kept => {
+                bytes[end] = kept;
+                end += 1;
+            }
         }
     }
-    // Only ASCII was added to what was a string.
-    *out = String::from_utf8(bytes).expect("form encoding is ASCII");
+    bytes.truncate(end);
 }
 
 fn itoa(n: u64) -> String {
@@ -121,16 +140,20 @@ mod tests {
     fn form_encoding_matches_the_form_urlencoded_crate_for_every_character() {
         let mut every: String = (0u32..0x800).filter_map(char::from_u32).collect();
         every.push_str("\u{FFFF}\u{10000}😀 end");
-        let mut ours = String::new();
+        let mut ours = Vec::new();
         form_encode(&mut ours, &every);
         let theirs: String = form_urlencoded::byte_serialize(every.as_bytes()).collect();
-        assert_eq!(ours, theirs);
+        assert_eq!(String::from_utf8(ours).unwrap(), theirs);
         for text in ["", " ", "a", "%", "é", "{\"a\":1}"] {
-            let mut ours = String::new();
+            // Appended after what the buffer holds.
+            let mut ours = b"x=".to_vec();
             form_encode(&mut ours, text);
             assert_eq!(
-                ours,
-                form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+                String::from_utf8(ours).unwrap(),
+                format!(
+                    "x={}",
+                    form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+                )
             );
         }
     }

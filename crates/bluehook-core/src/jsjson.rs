@@ -61,34 +61,35 @@ fn write_number(out: &mut String, n: &serde_json::Number) {
     }
 }
 
-/// Appends `s` as a JSON string literal, as `JSON.stringify` writes it.
+/// Appends `s` as a JSON string literal, as `JSON.stringify` writes it. Only ASCII characters
+/// are escaped, so the text is scanned byte by byte (a UTF-8 sequence never holds an ASCII
+/// byte) and copied in runs between them.
 pub fn write_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
     out.push('"');
     let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let escape: Option<&str> = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\u{08}' => Some("\\b"),
-            '\u{0c}' => Some("\\f"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '\t' => Some("\\t"),
-            c if (c as u32) < 0x20 => None,
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        let short = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
             _ => continue,
         };
         out.push_str(&s[start..i]);
-        match escape {
-            Some(e) => out.push_str(e),
-            None => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let b = c as u8;
-                out.push_str("\\u00");
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 0xf) as usize] as char);
-            }
+        if short.is_empty() {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(short);
         }
-        start = i + c.len_utf8();
+        start = i + 1;
     }
     out.push_str(&s[start..]);
     out.push('"');
@@ -174,6 +175,20 @@ mod tests {
             roundtrip(r#""a\"b\\c\/d\n\t\r\b\f\u0001\u001f é \u00e9 \u2028 ✓""#),
             "\"a\\\"b\\\\c/d\\n\\t\\r\\b\\f\\u0001\\u001f é é \u{2028} ✓\""
         );
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them_for_every_character() {
+        // JSON.stringify and serde_json escape alike: `"`, `\\` and the controls, nothing else.
+        let every: String = (0..0x800u32)
+            .chain([0xfeff, 0x2028, 0xffff, 0x1f600, 0x10ffff])
+            .filter_map(char::from_u32)
+            .collect();
+        for text in [every.as_str(), "", "plain", "\u{1f600}\"", "é\n"] {
+            let mut ours = String::new();
+            write_string(&mut ours, text);
+            assert_eq!(ours, serde_json::to_string(text).unwrap(), "{text:?}");
+        }
     }
 
     #[test]
