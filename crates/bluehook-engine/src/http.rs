@@ -87,6 +87,21 @@ struct Conn {
 pub struct Client {
     conn: Option<Conn>,
     max_redirects: usize,
+    /// The request deadline, kept from one request to the next: moving a registered timer's
+    /// deadline later is one atomic store, where a timer per request was registered in and
+    /// removed from the runtime's timer wheel (under its lock) every time.
+    timer: Option<Timer>,
+}
+
+type Timer = Pin<Box<tokio::time::Sleep>>;
+
+/// `fut`'s output, or `None` when `timer` fires first.
+async fn within<F: Future>(timer: &mut Timer, fut: F) -> Option<F::Output> {
+    tokio::select! {
+        biased;
+        out = fut => Some(out),
+        _ = timer.as_mut() => None,
+    }
 }
 
 /// Time allowed for reading (and dropping) a response body once its headers are in.
@@ -202,6 +217,7 @@ impl Client {
         Client {
             conn: None,
             max_redirects,
+            timer: None,
         }
     }
 
@@ -239,8 +255,18 @@ impl Client {
         timeout: Duration,
     ) -> Result<Answer, HttpError> {
         let deadline = tokio::time::Instant::now() + timeout;
-        self.send_following(method, target, extra_query, headers, body, deadline)
-            .await
+        let mut timer = match self.timer.take() {
+            Some(mut timer) => {
+                timer.as_mut().reset(deadline);
+                timer
+            }
+            None => Box::pin(tokio::time::sleep_until(deadline)),
+        };
+        let sent = self
+            .send_following(method, target, extra_query, headers, body, &mut timer)
+            .await;
+        self.timer = Some(timer);
+        sent
     }
 
     async fn send_following(
@@ -250,7 +276,7 @@ impl Client {
         extra_query: &[&str],
         headers: &HeaderMap,
         mut body: Bytes,
-        deadline: tokio::time::Instant,
+        timer: &mut Timer,
     ) -> Result<Answer, HttpError> {
         let mut path_and_query = target.path_and_query.clone();
         if !extra_query.is_empty() {
@@ -266,7 +292,7 @@ impl Client {
                 &path_and_query,
                 headers,
                 body.clone(),
-                deadline,
+                timer,
             )
             .await?;
         let mut current = target.url.clone();
@@ -313,7 +339,7 @@ impl Client {
                     &next_target.path_and_query,
                     &headers,
                     body.clone(),
-                    deadline,
+                    timer,
                 )
                 .await?;
             current = next_target.url;
@@ -364,7 +390,7 @@ impl Target {
 }
 
 impl Client {
-    /// One request to `target`'s origin for `path_and_query`, within `deadline`.
+    /// One request to `target`'s origin for `path_and_query`, before `timer` fires.
     async fn send_once(
         &mut self,
         method: &Method,
@@ -372,7 +398,7 @@ impl Client {
         path_and_query: &str,
         headers: &HeaderMap,
         body: Bytes,
-        deadline: tokio::time::Instant,
+        timer: &mut Timer,
     ) -> Result<(Answer, Option<String>), HttpError> {
         let build = |body: Bytes| -> Result<Request<Full<Bytes>>, HttpError> {
             let mut req = Request::builder()
@@ -401,21 +427,20 @@ impl Client {
         };
         // At most one silent reconnect: for a kept connection the peer closed while idle.
         for fresh in [false, true] {
-            let Ok(conn) = tokio::time::timeout_at(deadline, self.conn_for(&target.origin)).await
-            else {
+            let Some(conn) = within(timer, self.conn_for(&target.origin)).await else {
                 self.conn = None;
                 return Err(HttpError::Timeout);
             };
             let conn = conn?;
             let req = build(body.clone())?;
-            let waited = tokio::time::timeout_at(
-                deadline,
+            let waited = within(
+                timer,
                 drive(&mut conn.driver, conn.sender.try_send_request(req)),
             )
             .await;
             let sent = match waited {
-                Ok(sent) => sent,
-                Err(_) => {
+                Some(sent) => sent,
+                None => {
                     // The connection may hold a half-sent request: never reuse it.
                     self.conn = None;
                     return Err(HttpError::Timeout);

@@ -276,6 +276,51 @@ async fn a_dead_hook_does_not_slow_a_live_one() {
     engine.shutdown().await;
 }
 
+/// Each request gets the whole `request_timeout_ms` from its own start (the client keeps one
+/// deadline timer and moves it for every request), times out at it, and is retried.
+#[tokio::test]
+async fn a_slow_answer_times_out_at_its_own_deadline_and_is_retried() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start().await;
+    receiver.script([
+        Reply::status(200),
+        Reply {
+            status: 200,
+            delay: Duration::from_secs(5),
+        },
+    ]);
+    let mut cfg = config(&redis, data.path());
+    cfg.delivery.request_timeout_ms = 400;
+    cfg.delivery.retry_intervals_ms = vec![10];
+    let engine = start(cfg, &redis).await;
+    let hook = create_hook(&engine, &receiver.url("/slow"), "").await;
+    redis.publish(AKKA, &raw::chat(1));
+    receiver.wait_for(1, WAIT).await;
+    redis.publish(AKKA, &raw::chat(2));
+    // (The receiver records a request when it answers: the one given up on is not recorded.)
+    let got = receiver.wait_for(2, WAIT).await;
+    assert_eq!(got.iter().map(chat_number).collect::<Vec<_>>(), [1, 2]);
+    let attempts = wait_attempts(&engine, &hook, 3).await;
+    let shown: Vec<_> = attempts
+        .iter()
+        .map(|a| {
+            (
+                a["attempt"].as_i64().unwrap(),
+                a["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(shown, [(1, "delivered"), (1, "failed"), (2, "delivered")]);
+    assert_eq!(attempts[1]["error_class"], "timeout");
+    let waited_ms = attempts[1]["latency_us"].as_i64().unwrap() / 1000;
+    assert!(
+        (400..2_000).contains(&waited_ms),
+        "timed out after {waited_ms} ms, not at its own 400 ms deadline"
+    );
+    engine.shutdown().await;
+}
+
 #[tokio::test]
 async fn exhausted_retries_remove_a_hook_but_never_a_permanent_one() {
     let redis = RedisServer::start();
