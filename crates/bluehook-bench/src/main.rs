@@ -196,8 +196,8 @@ async fn record_chat(
     meeting: &str,
     n: u64,
 ) -> i64 {
-    use bluehook_engine::audit::{EventRow, RawRow, Record};
-    log.record(Record::Raw(RawRow {
+    use bluehook_engine::audit::{EventRow, RawRow};
+    let raw = RawRow {
         id: log.next_raw_id(),
         server: server.clone(),
         received_at: at,
@@ -206,9 +206,8 @@ async fn record_chat(
         outcome: "event",
         error: None,
         payload: Bytes::from(json.to_owned()),
-    }))
-    .await;
-    log.record_event(|id| EventRow {
+    };
+    log.record_event(Some(raw), |id| EventRow {
         id,
         raw_id: id,
         server: server.clone(),

@@ -21,7 +21,7 @@ async fn seed(dir: &Path) -> std::path::PathBuf {
             r#"{{"data":{{"type":"event","id":"{kind}","attributes":{{"meeting":{{"internal-meeting-id":"int-{meeting}","external-meeting-id":"{meeting}"}},"text":"line {i}, with \"quotes\" and é"}},"event":{{"ts":{}}}}}}}"#,
             1_700_000_000_000 + i
         );
-        log.record_event(|id| EventRow {
+        log.record_event(None, |id| EventRow {
             id,
             raw_id: 0,
             server: Arc::from("default"),

@@ -10,7 +10,8 @@
 //! - `items` packs, per attempt, the event id, start time (ms) and latency (µs) as three
 //!   big-endian `i64`, in increasing event order.
 //! - The URLs called are the hook's callback URL (`url`) with each attempt's checksum: `sums`
-//!   packs the checksums' bytes (20 to 64 per attempt, by algorithm), NULL with bearer auth.
+//!   packs the checksums' bytes, one width per run (20, 32, 48 or 64 bytes, by algorithm),
+//!   NULL with bearer auth.
 //!   Runs stored before that list their URLs in `urls`, a JSON array (`url` NULL); later ones
 //!   leave `urls` empty. (A URL of about 100 bytes, JSON-escaped into every run by the hook
 //!   workers, cost more than the rest of the attempt's record.)
@@ -166,14 +167,18 @@ pub fn called_urls(urls: &str, url: Option<&str>, sums: Option<&[u8]>, n: usize)
         (Some(url), None) => vec![url.to_owned(); n],
         (Some(url), Some(sums)) => {
             let width = sums.len() / n.max(1);
+            if width == 0 || sums.len() % n.max(1) != 0 || Sum::from_bytes(&sums[..width]).is_none()
+            {
+                // Not written by Bluehook: shown as stored rather than hidden.
+                tracing::warn!(
+                    bytes = sums.len(),
+                    attempts = n,
+                    "attempt run with damaged checksums"
+                );
+            }
             sums.chunks(width.max(1))
                 .take(n)
-                .map(|sum| match Sum::from_bytes(sum) {
-                    Some(sum) => {
-                        bluehook_core::checksum::url_with_checksum(url, sum.hex().as_str())
-                    }
-                    None => url.to_owned(),
-                })
+                .map(|sum| bluehook_core::checksum::url_with_checksum(url, &hex::encode(sum)))
                 .collect()
         }
     }
@@ -492,6 +497,16 @@ mod tests {
                 format!("http://lms/cb?x=1&checksum={}", "ab".repeat(20)),
                 format!("http://lms/cb?x=1&checksum={}", "01".repeat(20)),
             ]
+        );
+        assert_eq!(
+            called_urls("", Some("http://lms/cb#top"), Some(&sums[..20]), 1),
+            [format!("http://lms/cb?checksum={}#top", "ab".repeat(20))],
+            "the checksum goes before a fragment"
+        );
+        assert_eq!(
+            called_urls("", Some("http://lms/cb"), Some(&[1, 2, 3]), 2),
+            ["http://lms/cb?checksum=01", "http://lms/cb?checksum=02"],
+            "damaged checksums are shown as stored"
         );
         assert_eq!(
             called_urls("", Some("http://lms/cb"), None, 2),

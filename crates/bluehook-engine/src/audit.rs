@@ -93,7 +93,8 @@ pub struct AttemptRow {
     /// When it started, ms.
     pub at: i64,
     /// The hook's callback URL as registered (shared by its attempts); the URL called is
-    /// [`AttemptRow::called_url`].
+    /// [`AttemptRow::called_url`]. (In [`Live::Attempt`] and in runs read from journals of
+    /// older versions, it is the URL called, with no `checksum` beside it.)
     pub url: Arc<str>,
     /// The checksum sent in the URL (None with bearer auth).
     #[serde(skip)]
@@ -376,6 +377,14 @@ impl AuditLog {
         }
     }
 
+    /// Queues bulk records (attempt runs, cursors: not raw messages or events), front first,
+    /// waiting while the writer is far behind. Cancel-safe: what did not go in stays in
+    /// `records`.
+    pub async fn record_all(&self, records: &mut std::collections::VecDeque<Record>) {
+        debug_assert!(!records.iter().any(is_event), "events go through record()");
+        self.bulk.push_all(records).await;
+    }
+
     /// Queues a record from synchronous code: bulk records at once; events at once when there
     /// is room, else from a task.
     pub fn record_soon(&self, record: Record) {
@@ -391,10 +400,18 @@ impl AuditLog {
         }
     }
 
-    /// Records a normalized event under a fresh id and returns the id. Ids reach the writer in
-    /// increasing order (the lock spans both), which the durability watermark relies on.
-    pub async fn record_event(&self, build: impl FnOnce(i64) -> EventRow) -> i64 {
+    /// Records a normalized event under a fresh id, right after `raw` (its raw message, when
+    /// not recorded yet), and returns the id. Ids reach the writer in increasing order (the
+    /// lock spans both), which the durability watermark relies on.
+    pub async fn record_event(
+        &self,
+        raw: Option<RawRow>,
+        build: impl FnOnce(i64) -> EventRow,
+    ) -> i64 {
         let _order = self.event_order.lock().await;
+        if let Some(raw) = raw {
+            self.record(Record::Raw(raw)).await;
+        }
         let id = self.next_event_id();
         self.record(Record::Event(build(id))).await;
         id
@@ -997,7 +1014,7 @@ mod tests {
         // them (3) also imported already, and a torn last write.
         let (log, writer) = AuditLog::start(&db).unwrap();
         let id = log
-            .record_event(|id| match event(id) {
+            .record_event(None, |id| match event(id) {
                 Record::Event(e) => e,
                 _ => unreachable!(),
             })
@@ -1033,7 +1050,7 @@ mod tests {
             .collect();
         assert_eq!(ids, [1, 2, 3, 4]);
         let next = log
-            .record_event(|id| match event(id) {
+            .record_event(None, |id| match event(id) {
                 Record::Event(e) => e,
                 _ => unreachable!(),
             })
@@ -1065,7 +1082,7 @@ mod tests {
             async move {
                 let mut sent = 0u64;
                 while streaming.load(Ordering::Relaxed) {
-                    log.record_event(|id| match event(id) {
+                    log.record_event(None, |id| match event(id) {
                         Record::Event(e) => e,
                         _ => unreachable!(),
                     })

@@ -74,6 +74,41 @@ impl<T> BatchQueue<T> {
         }
     }
 
+    /// Moves `items` into the queue, front first, waiting for room as needed. Cancel-safe: an
+    /// item leaves `items` only when it goes in, so a caller stopped while waiting still holds
+    /// what did not go in.
+    pub async fn push_all(&self, items: &mut std::collections::VecDeque<T>) {
+        while !items.is_empty() {
+            if self.try_move(items) {
+                continue;
+            }
+            let room = self.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            if self.try_move(items) {
+                continue;
+            }
+            room.await;
+        }
+    }
+
+    /// Moves as many of `items` as there is room for; false when there was none.
+    fn try_move(&self, items: &mut std::collections::VecDeque<T>) -> bool {
+        let (before, after) = {
+            let mut queue = self.lock();
+            let before = queue.len();
+            while queue.len() < self.capacity {
+                let Some(item) = items.pop_front() else { break };
+                queue.push(item);
+            }
+            (before, queue.len())
+        };
+        if before == 0 && after > 0 || before < self.batch && after >= self.batch {
+            self.ready.notify_one();
+        }
+        after > before
+    }
+
     /// Adds an item at once, even above capacity (for callers that cannot wait; rare).
     pub fn push_now(&self, item: T) {
         let len = {
@@ -218,6 +253,21 @@ mod tests {
         assert_eq!(q.take(), vec![4]);
         q.push_now(5);
         assert_eq!(q.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn push_all_keeps_what_did_not_go_in_when_it_is_stopped() {
+        let q = Arc::new(BatchQueue::new(2, 3));
+        let mut items: std::collections::VecDeque<i32> = (0..5).collect();
+        // Three fit; the producer waits for room with two left, and is stopped.
+        let stopped = tokio::time::timeout(Duration::from_millis(50), q.push_all(&mut items)).await;
+        assert!(stopped.is_err(), "went over capacity");
+        assert_eq!(items, [3, 4], "what did not go in is still the caller's");
+        assert_eq!(q.wait(false).await, Ready::Full);
+        assert_eq!(q.take(), vec![0, 1, 2]);
+        q.push_all(&mut items).await;
+        assert!(items.is_empty());
+        assert_eq!(q.take(), vec![3, 4]);
     }
 
     #[tokio::test]

@@ -72,7 +72,7 @@ struct Prepared {
     response_headers: LastText<HeaderMap>,
     /// The last response body as text, shared the same way.
     response_body: LastText<Bytes>,
-    /// The callback URL as the audit log shows it without a checksum (bearer auth).
+    /// The hook's callback URL, shared by every attempt row.
     callback_url: Arc<str>,
 }
 
@@ -94,6 +94,16 @@ pub struct Worker {
     pub client: http::Client,
     /// Where attempts and progress are recorded (None: audit log off).
     pub audit: Option<Arc<AuditLog>>,
+}
+
+/// A worker's records on their way to the audit log, kept outside what stopping the worker
+/// cancels: a run taken from the gathering is in the outbox until the writer's queue has it.
+#[derive(Default)]
+struct Outgoing {
+    /// Attempts gathering into runs.
+    gathering: Gathering,
+    /// Finished runs and cursors not yet queued for the writer.
+    outbox: std::collections::VecDeque<Record>,
 }
 
 /// What one attempt produced, for the audit log.
@@ -126,17 +136,19 @@ impl Worker {
         };
         let hook_id: Arc<str> = Arc::from(self.hook.id.as_str());
         let server: Arc<str> = Arc::from(self.server.name.as_str());
-        // This hook's attempts on their way to the audit log.
-        let mut gathering = Gathering::default();
+        // This hook's attempts and progress on their way to the audit log.
+        let mut out = Outgoing::default();
         // Stopping ends whatever the worker is doing (waiting for events, a request in
-        // flight, the wait before a retry): one cancellation point for all of it, not one to
-        // register and drop at every wait of every delivery.
+        // flight, the wait before a retry, waiting for room at the writer): one cancellation
+        // point for all of it, not one to register and drop at every wait of every delivery.
+        // What was on its way to the log is kept outside, and sent below.
         tokio::select! {
             biased;
             _ = cancel.cancelled() => {}
-            _ = self.deliver_queued(&mut queue, &prepared, (&server, &hook_id), &mut gathering) => {}
+            _ = self.deliver_queued(&mut queue, &prepared, (&server, &hook_id), &mut out) => {}
         }
-        self.log_runs(gathering.take()).await;
+        let open = out.gathering.take();
+        self.log_runs(&mut out, open).await;
         queue.close();
         let mut dropped = 0u64;
         while queue.try_recv().is_ok() {
@@ -156,7 +168,7 @@ impl Worker {
         queue: &mut mpsc::UnboundedReceiver<Delivery>,
         prepared: &Prepared,
         (server, hook_id): (&Arc<str>, &Arc<str>),
-        gathering: &mut Gathering,
+        out: &mut Outgoing,
     ) {
         let mut cursor = 0i64;
         loop {
@@ -177,10 +189,10 @@ impl Worker {
                     // reaches the writer ahead of the attempts before it, which the writer
                     // journals before it commits the cursor (SQLite may see the cursor first;
                     // after a crash the journal is imported before anything reads cursors).
-                    let hold = gathering.held_for(now_ms() as i64);
+                    let hold = out.gathering.held_for(now_ms() as i64);
                     if hold.is_none() && dispatched > cursor {
                         cursor = dispatched;
-                        self.record_cursor(server, hook_id, cursor).await;
+                        self.record_cursor(out, server, hook_id, cursor).await;
                     }
                     tokio::select! {
                         biased;
@@ -189,7 +201,8 @@ impl Worker {
                             None => break,
                         },
                         _ = tokio::time::sleep(hold.unwrap_or_default()), if hold.is_some() => {
-                            self.log_runs(gathering.take()).await;
+                            let open = out.gathering.take();
+                            self.log_runs(out, open).await;
                             continue;
                         }
                         // Wake now and then so a hook that gets nothing still moves its
@@ -202,7 +215,7 @@ impl Worker {
                 audit.wait_durable(delivery.seq).await;
             }
             if !self
-                .deliver(&delivery, prepared, (server, hook_id), gathering)
+                .deliver(&delivery, prepared, (server, hook_id), out)
                 .await
             {
                 break;
@@ -212,24 +225,33 @@ impl Worker {
         }
     }
 
-    async fn record_cursor(&self, server: &Arc<str>, hook_id: &Arc<str>, through: i64) {
-        if let Some(audit) = &self.audit {
-            audit
-                .record(Record::Cursor {
-                    server: server.clone(),
-                    hook_id: hook_id.clone(),
-                    through,
-                })
-                .await;
-        }
+    async fn record_cursor(
+        &self,
+        out: &mut Outgoing,
+        server: &Arc<str>,
+        hook_id: &Arc<str>,
+        through: i64,
+    ) {
+        out.outbox.push_back(Record::Cursor {
+            server: server.clone(),
+            hook_id: hook_id.clone(),
+            through,
+        });
+        self.send(out).await;
     }
 
     /// Hands finished runs of attempts to the audit log.
-    async fn log_runs(&self, runs: impl IntoIterator<Item = Run>) {
-        if let Some(audit) = &self.audit {
-            for run in runs {
-                audit.record(Record::Run(Box::new(run))).await;
-            }
+    async fn log_runs(&self, out: &mut Outgoing, runs: impl IntoIterator<Item = Run>) {
+        out.outbox
+            .extend(runs.into_iter().map(|run| Record::Run(Box::new(run))));
+        self.send(out).await;
+    }
+
+    /// Sends the outbox to the audit log (waiting while the writer is far behind).
+    async fn send(&self, out: &mut Outgoing) {
+        match &self.audit {
+            Some(audit) => audit.record_all(&mut out.outbox).await,
+            None => out.outbox.clear(),
         }
     }
 
@@ -239,7 +261,7 @@ impl Worker {
         delivery: &Delivery,
         prepared: &Prepared,
         (server, hook_id): (&Arc<str>, &Arc<str>),
-        gathering: &mut Gathering,
+        out: &mut Outgoing,
     ) -> bool {
         let started = now_ms();
         let body = delivery.body.body(started);
@@ -278,7 +300,10 @@ impl Worker {
                     &tried,
                 );
                 audit.show_attempt(&row);
-                self.log_runs(gathering.add(row)).await;
+                let ready = out.gathering.add(row);
+                // (Collected first: `ready` borrows the gathering.)
+                let ready: Vec<Run> = ready.collect();
+                self.log_runs(out, ready).await;
             }
             match tried.outcome {
                 Ok(status) => {

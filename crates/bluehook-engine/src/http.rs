@@ -87,20 +87,23 @@ struct Conn {
 pub struct Client {
     conn: Option<Conn>,
     max_redirects: usize,
-    /// The request deadline, kept from one request to the next: moving a registered timer's
-    /// deadline later is one atomic store, where a timer per request was registered in and
-    /// removed from the runtime's timer wheel (under its lock) every time.
+    /// The request deadline, kept from one request to the next: while the timer is armed,
+    /// moving its deadline later is one atomic store, where a timer per request was registered
+    /// in and removed from the runtime's timer wheel (under its lock) every time. (After a
+    /// timeout or a long idle spell it is registered again; an idle worker is woken once at
+    /// the old deadline, harmlessly.)
     timer: Option<Timer>,
 }
 
 type Timer = Pin<Box<tokio::time::Sleep>>;
 
-/// `fut`'s output, or `None` when `timer` fires first.
+/// `fut`'s output, or `None` when `timer` fires first. Like `tokio::time::timeout`, the timer
+/// is looked at even when `fut` used up the task's cooperative budget.
 async fn within<F: Future>(timer: &mut Timer, fut: F) -> Option<F::Output> {
     tokio::select! {
         biased;
         out = fut => Some(out),
-        _ = timer.as_mut() => None,
+        _ = tokio::task::unconstrained(timer.as_mut()) => None,
     }
 }
 
@@ -240,8 +243,8 @@ impl Client {
         Ok(self.conn.as_mut().expect("connection just set"))
     }
 
-    /// Sends `method` to `target` (with the concatenation of `extra_query`, when there are any
-    /// parts, appended as its last query parameters)
+    /// Sends `method` to `target` (with the parts of `extra_query`, when there are any, joined
+    /// into one text appended after the target's query, as its last parameters)
     /// with `headers` and `body`, following redirects. Connecting and receiving the response
     /// headers must take less than `timeout` in all; reading the body has its own limit, and a
     /// slow body never turns an answer into a failure.

@@ -651,7 +651,7 @@ mod tests {
         let path = store.path().to_owned();
         let (log, writer) = AuditLog::start(&path).unwrap();
         for (kind, meeting, json) in events {
-            log.record_event(|id| EventRow {
+            log.record_event(None, |id| EventRow {
                 id,
                 raw_id: 0,
                 server: Arc::from("s"),
@@ -708,7 +708,7 @@ mod tests {
         let (log, writer) = AuditLog::start(&path).unwrap();
         for n in 1..=20i64 {
             let meeting = if n % 2 == 0 { "even" } else { "odd" };
-            log.record_event(|id| EventRow {
+            log.record_event(None, |id| EventRow {
                 id,
                 raw_id: 0,
                 server: Arc::from("s"),

@@ -28,6 +28,16 @@ pub enum StoreError {
         /// The database file.
         path: PathBuf,
     },
+    /// The database was written by a newer Bluehook (its schema has steps this one lacks).
+    #[error("database {path} has schema version {found}, newer than this Bluehook knows ({known}): run the newer version, or move the file aside")]
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest this build knows.
+        known: usize,
+    },
     /// A stored row does not decode.
     #[error("database {path}: stored {what} does not decode: {source}")]
     Decode {
@@ -275,6 +285,15 @@ impl Store {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(err)?;
+        if version > MIGRATIONS.len() as i64 {
+            // Its rows (and the event journal beside it) may hold what this build would
+            // misread or drop.
+            return Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
         if version == 0 {
             // Lets retention give space back in small steps (set before the first table).
             conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
@@ -523,6 +542,30 @@ mod tests {
         .unwrap();
         let err = Store::open(&path).unwrap_err().to_string();
         assert!(err.contains("bluehook.sqlite3"), "{err}");
+    }
+
+    #[test]
+    fn a_database_of_a_newer_version_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).unwrap();
+        let path = store.path().to_owned();
+        drop(store);
+        let newer = MIGRATIONS.len() as i64 + 1;
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", newer)
+            .unwrap();
+        let err = Store::open(&path).unwrap_err();
+        assert!(
+            matches!(err, StoreError::TooNew { found, .. } if found == newer),
+            "{err}"
+        );
+        assert!(err.to_string().contains("newer"), "{err}");
+        let version: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, newer);
     }
 }
 

@@ -146,16 +146,12 @@ async fn events_and_attempts_are_recorded_and_queryable() {
 
     // no secret anywhere in the database's attempt rows or in exports
     let mut dump = String::new();
-    let mut stmt = db.prepare("SELECT urls, request_headers, COALESCE(response_headers, ''), COALESCE(error, '') FROM attempt_runs").unwrap();
+    let mut stmt = db.prepare("SELECT urls, request_headers, COALESCE(response_headers, ''), COALESCE(error, ''), COALESCE(url, ''), COALESCE(CAST(sums AS TEXT), '') FROM attempt_runs").unwrap();
     let rows = stmt
         .query_map([], |r| {
-            Ok(format!(
-                "{}{}{}{}",
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?
-            ))
+            (0..6)
+                .map(|i| r.get::<_, String>(i))
+                .collect::<rusqlite::Result<String>>()
         })
         .unwrap();
     for row in rows {

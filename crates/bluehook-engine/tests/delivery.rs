@@ -531,6 +531,14 @@ async fn a_destroyed_hook_stops_its_retries() {
     let xml = call(&engine, "destroy", &format!("hookID={id}")).await;
     assert!(xml.contains("<removed>true</removed>"), "{xml}");
     calls_stop(&receiver, "a destroyed hook was called again").await;
+    // Its attempts are in the log: every answered one (but one answered just as the worker
+    // stopped, which it never saw).
+    let called = receiver.count();
+    let logged = wait_attempts(&engine, &id, called - 1).await.len();
+    assert!(
+        logged == called || logged == called - 1,
+        "{logged} of {called} attempts logged"
+    );
     engine.shutdown().await;
 }
 

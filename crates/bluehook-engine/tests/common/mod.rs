@@ -197,7 +197,7 @@ pub async fn wait_captures(
 /// Polls until `hook` has at least `n` attempts in the audit log (or the deadline passes);
 /// returns them, newest first.
 pub async fn wait_attempts(engine: &Engine, hook: &str, n: usize) -> Vec<serde_json::Value> {
-    let path = format!("/api/v1/attempts?hook={hook}&limit=50");
+    let path = format!("/api/v1/attempts?hook={hook}&limit=1000");
     let page = poll_until(
         WAIT,
         || admin_get(engine, &path),
