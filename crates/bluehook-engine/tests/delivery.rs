@@ -501,17 +501,9 @@ async fn a_slow_body_after_the_headers_still_counts() {
 #[tokio::test]
 async fn a_dropped_engine_stops_calling_hooks() {
     let redis = RedisServer::start();
-    let data = tempfile::tempdir().unwrap();
-    let receiver = Receiver::start().await;
-    receiver.set_default(Reply::status(500));
-    let mut cfg = config(&redis, data.path());
-    cfg.delivery.retry_intervals_ms = vec![10; 100_000];
-    let engine = start(cfg, &redis).await;
-    create_hook(&engine, &receiver.url("/down"), "").await;
-    redis.publish(AKKA, &raw::chat(1));
-    receiver.wait_for(3, WAIT).await;
-    drop(engine);
-    calls_stop(&receiver, "a worker outlived its engine").await;
+    let retrying = Retrying::start(&redis).await;
+    drop(retrying.engine);
+    calls_stop(&retrying.receiver, "a worker outlived its engine").await;
 }
 
 /// A hook destroyed while it is retrying is called no more (its worker stops in the middle of
@@ -519,27 +511,52 @@ async fn a_dropped_engine_stops_calling_hooks() {
 #[tokio::test]
 async fn a_destroyed_hook_stops_its_retries() {
     let redis = RedisServer::start();
-    let data = tempfile::tempdir().unwrap();
-    let receiver = Receiver::start().await;
-    receiver.set_default(Reply::status(500));
-    let mut cfg = config(&redis, data.path());
-    cfg.delivery.retry_intervals_ms = vec![10; 100_000];
-    let engine = start(cfg, &redis).await;
-    let id = create_hook(&engine, &receiver.url("/down"), "").await;
-    redis.publish(AKKA, &raw::chat(1));
-    receiver.wait_for(3, WAIT).await;
-    let xml = call(&engine, "destroy", &format!("hookID={id}")).await;
+    let Retrying {
+        engine,
+        receiver,
+        hook,
+        _data,
+    } = Retrying::start(&redis).await;
+    let xml = call(&engine, "destroy", &format!("hookID={hook}")).await;
     assert!(xml.contains("<removed>true</removed>"), "{xml}");
     calls_stop(&receiver, "a destroyed hook was called again").await;
     // Its attempts are in the log: every answered one (but one answered just as the worker
     // stopped, which it never saw).
     let called = receiver.count();
-    let logged = wait_attempts(&engine, &id, called - 1).await.len();
+    let logged = wait_attempts(&engine, &hook, called - 1).await.len();
     assert!(
         logged == called || logged == called - 1,
         "{logged} of {called} attempts logged"
     );
     engine.shutdown().await;
+}
+
+/// A hook whose receiver answers 500 to everything, retried every 10 ms, called three times.
+struct Retrying {
+    engine: bluehook_engine::Engine,
+    receiver: Receiver,
+    hook: String,
+    _data: tempfile::TempDir,
+}
+
+impl Retrying {
+    async fn start(redis: &RedisServer) -> Retrying {
+        let data = tempfile::tempdir().unwrap();
+        let receiver = Receiver::start().await;
+        receiver.set_default(Reply::status(500));
+        let mut cfg = config(redis, data.path());
+        cfg.delivery.retry_intervals_ms = vec![10; 100_000];
+        let engine = start(cfg, redis).await;
+        let hook = create_hook(&engine, &receiver.url("/down"), "").await;
+        redis.publish(AKKA, &raw::chat(1));
+        receiver.wait_for(3, WAIT).await;
+        Retrying {
+            engine,
+            receiver,
+            hook,
+            _data: data,
+        }
+    }
 }
 
 /// Waits until `receiver` gets no more calls (one already on its way may land), then checks
