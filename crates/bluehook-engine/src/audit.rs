@@ -6,7 +6,8 @@
 //! waiting to the event journal ([`crate::journal`]) in one write, and then raises the highest
 //! journaled event id ([`crate::watermark`]). Attempt runs, cursors and the like (nothing waits
 //! for them) go into a [`BatchQueue`] that the writer takes every 25 ms or 4,096 records: runs
-//! to the journal, the rest (a few a second) to SQLite in slices. The journal goes into SQLite
+//! and cursors to the journal (so a cursor never reaches SQLite ahead of the runs before it),
+//! hook changes and gaps (a few a second) to SQLite in slices. The journal goes into SQLite
 //! when the relay is quiet, at the latest 2 s after a record came, or when much waits. A worker
 //! starts a delivery only once its event is journaled (`wait_durable`), so every delivery is on
 //! disk before its first attempt and survives a crash: after a restart the journal is imported
@@ -790,14 +791,17 @@ impl Writer<'_> {
         }
     }
 
-    /// Writes bulk records: attempt runs to the journal, imported with the events when the
-    /// relay is quiet (in a burst their SQLite rows, indexes and checkpoints cost the delivery
-    /// threads 4–7% of their throughput); cursors, hook changes and gaps to SQLite, a slice per
+    /// Writes bulk records: attempt runs and cursors to the journal, imported with the events
+    /// when the relay is quiet (in a burst their SQLite rows, indexes and checkpoints cost the
+    /// delivery threads 4–7% of their throughput); hook changes and gaps to SQLite, a slice per
     /// commit, journaling events that come meanwhile between slices so that a large bulk batch
     /// does not hold deliveries up for the whole of its writing.
     fn write_bulk(&mut self, records: &mut Vec<Record>, batch: &mut Vec<Record>) {
         self.journal_append(records);
-        records.retain(|r| !matches!(r, Record::Run(_)));
+        // Cursors follow the runs before them through the journal: in SQLite a hook's cursor
+        // is never ahead of attempts still waiting there (retention keeps what follows the
+        // lowest cursor).
+        records.retain(|r| !matches!(r, Record::Run(_) | Record::Cursor { .. }));
         for slice in records.chunks(BULK_SLICE) {
             drain_events(&mut self.events, batch);
             if !batch.is_empty() {
@@ -1015,6 +1019,73 @@ mod tests {
             .unwrap()
             .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
             .unwrap()
+    }
+
+    /// Retention keeps what follows the lowest cursor, so SQLite must never hold a hook's
+    /// cursor ahead of attempt runs that are still in the journal.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cursor_reaches_sqlite_no_earlier_than_the_runs_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_in(dir.path()).unwrap();
+        let (log, writer) = AuditLog::start(store.path()).unwrap();
+        let attempt = AttemptRow {
+            server: Arc::from("default"),
+            hook_id: Arc::from("h"),
+            event_id: 5,
+            attempt: 1,
+            at: 1_000,
+            url: Arc::from("http://lms/cb"),
+            checksum: None,
+            request_headers: Arc::from("{}"),
+            status: Some(200),
+            response_headers: None,
+            response_body: None,
+            latency_us: 10,
+            outcome: "delivered",
+            error_class: None,
+            error: None,
+        };
+        let mut out = std::collections::VecDeque::from([
+            Record::Run(Box::new(Run::new(attempt))),
+            // An idle worker's cursor, past events the hook did not want.
+            Record::Cursor {
+                server: Arc::from("default"),
+                hook_id: Arc::from("h"),
+                through: 10,
+            },
+        ]);
+        log.record_all(&mut out).await;
+        let db = Connection::open(store.path()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            // One statement: one snapshot of both tables.
+            let (cursors, runs): (i64, i64) = db
+                .query_row(
+                    "SELECT (SELECT COUNT(*) FROM hook_cursors WHERE hook_id = 'h'),
+                            (SELECT COUNT(*) FROM attempt_runs WHERE hook_id = 'h')",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert!(cursors == 0 || runs == 1, "the cursor came first");
+            if cursors == 1 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "nothing reached SQLite");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let through: i64 = db
+            .query_row(
+                "SELECT through FROM hook_cursors WHERE hook_id = 'h'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(through, 10);
+        drop(log);
+        tokio::task::spawn_blocking(move || writer.join().unwrap())
+            .await
+            .unwrap();
     }
 
     #[tokio::test]

@@ -186,9 +186,8 @@ impl Worker {
                     // An idle hook's open run waits out its gathering time for the next
                     // attempts (a hook called a few times a second still gets runs, not a row
                     // per attempt), then goes to the writer. The cursor waits for it: it never
-                    // reaches the writer ahead of the attempts before it, which the writer
-                    // journals before it commits the cursor (SQLite may see the cursor first;
-                    // after a crash the journal is imported before anything reads cursors).
+                    // reaches the writer ahead of the attempts before it, and the writer
+                    // journals both in that order, so SQLite sees them in that order too.
                     let hold = out.gathering.held_for(now_ms() as i64);
                     if hold.is_none() && dispatched > cursor {
                         cursor = dispatched;

@@ -37,6 +37,8 @@ const EVENT: u8 = 2;
 const RUN_LISTED: u8 = 3;
 /// A run with the hook's URL and its attempts' checksums.
 const RUN: u8 = 4;
+/// A hook's cursor (how far it got), behind the runs before it.
+const CURSOR: u8 = 5;
 
 /// The journal file and how much of it is imported.
 #[derive(Debug)]
@@ -98,8 +100,8 @@ impl Journal {
         &self.path
     }
 
-    /// Appends the raw messages, events and attempt runs among `records` (others are skipped)
-    /// in one write.
+    /// Appends the raw messages, events, attempt runs and cursors among `records` (others are
+    /// skipped) in one write.
     pub fn append(&mut self, records: &[Record]) -> std::io::Result<()> {
         self.buf.clear();
         let mut n = 0;
@@ -236,7 +238,7 @@ fn put_opt(buf: &mut Vec<u8>, v: Option<&str>) {
 }
 
 /// Appends `record`'s frame to `buf`; false (nothing appended) for records that are not raw
-/// messages, events or attempt runs.
+/// messages, events, attempt runs or cursors.
 fn encode(record: &Record, buf: &mut Vec<u8>) -> bool {
     let start = buf.len();
     buf.extend_from_slice(&[0; HEADER]);
@@ -300,6 +302,16 @@ fn encode(record: &Record, buf: &mut Vec<u8>) -> bool {
             ] {
                 put_i64(buf, v);
             }
+        }
+        Record::Cursor {
+            server,
+            hook_id,
+            through,
+        } => {
+            buf.push(CURSOR);
+            put_bytes(buf, server.as_bytes());
+            put_bytes(buf, hook_id.as_bytes());
+            put_i64(buf, *through);
         }
         _ => {
             buf.truncate(start);
@@ -430,6 +442,11 @@ fn decode(body: &[u8]) -> Option<Record> {
             json: Arc::from(f.str()?),
         }),
         tag @ (RUN | RUN_LISTED) => Record::Run(Box::new(decode_run(&mut f, tag)?)),
+        CURSOR => Record::Cursor {
+            server: Arc::from(f.str()?),
+            hook_id: Arc::from(f.str()?),
+            through: f.i64()?,
+        },
         _ => return None,
     };
     f.0.is_empty().then_some(record)
@@ -514,9 +531,14 @@ mod tests {
             Record::Run(Box::new(delivered)),
             Record::Run(Box::new(Run::new(bearer))),
             Record::Run(Box::new(listed)),
+            Record::Cursor {
+                server: Arc::from("bbb1"),
+                hook_id: Arc::from("h"),
+                through: 12,
+            },
         ];
         j.append(&runs).unwrap();
-        assert_eq!(j.waiting(), 3);
+        assert_eq!(j.waiting(), 4);
         let read = j.read_waiting(10).unwrap();
         assert_eq!(text(&read.records), text(&runs));
         let Record::Run(run) = &read.records[0] else {
@@ -540,15 +562,17 @@ mod tests {
         let second = vec![
             raw(2, &big),
             event(2),
-            Record::Cursor {
+            Record::HookChange {
                 server: Arc::from("bbb1"),
-                hook_id: Arc::from("h"),
-                through: 2,
+                hook_id: "h".into(),
+                action: "created",
+                callback_url: "http://lms/cb".into(),
+                detail: None,
             },
         ];
         j.append(&first).unwrap();
         j.append(&second).unwrap();
-        assert_eq!(j.waiting(), 4, "the cursor is not a journal record");
+        assert_eq!(j.waiting(), 4, "a hook change is not a journal record");
 
         let read = j.read_waiting(3).unwrap();
         assert_eq!(

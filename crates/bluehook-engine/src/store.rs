@@ -188,6 +188,10 @@ const MIGRATIONS: &[&str] = &[
     // runs stored before keep their list of URLs
     "ALTER TABLE attempt_runs ADD COLUMN url TEXT;
      ALTER TABLE attempt_runs ADD COLUMN sums BLOB;",
+    // 5: no table changes; the event journal beside the database may hold cursor frames,
+    // which a build without this step would take for a torn tail: the newer schema makes it
+    // refuse the database instead
+    "SELECT 1;",
 ];
 
 /// A read-write connection in WAL mode (commits are not fsynced one by one; checkpoints are),
