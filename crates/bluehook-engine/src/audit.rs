@@ -708,7 +708,7 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
             .due(&w.journal, !events_open, now)
             .is_some_and(|t| t <= now)
         {
-            match w.import_slice(clock.busy(now)) {
+            match w.import_slice() {
                 Ok(()) => clock.paused_until = None,
                 Err(e) => {
                     tracing::error!(path = %w.journal.path().display(), error = %e, "cannot read the event journal; will retry");
@@ -727,7 +727,7 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
     }
     // Stopping: everything journaled goes into SQLite, and the journal is left empty.
     while w.journal.has_waiting() {
-        if let Err(e) = w.import_slice(false) {
+        if let Err(e) = w.import_slice() {
             tracing::error!(path = %w.journal.path().display(), error = %e, "cannot read the event journal; it is imported at the next start");
             break;
         }
@@ -752,11 +752,6 @@ struct ImportClock {
 }
 
 impl ImportClock {
-    /// Whether the relay counts as busy at `now` (not quiet for [`IMPORT_QUIET`] yet).
-    fn busy(&self, now: Instant) -> bool {
-        now < self.last_busy + IMPORT_QUIET
-    }
-
     /// When what waits in `journal` is to be imported (None: nothing waits): once the relay has
     /// been quiet for [`IMPORT_QUIET`], once the oldest record has waited [`IMPORT_MAX_AGE`],
     /// and at once when much waits or the writer is stopping; never before a paused import may
@@ -815,11 +810,9 @@ impl Writer<'_> {
     /// Imports the next [`IMPORT_SLICE`] journaled records ([`IMPORT_SLICE_LAGGING`] when the
     /// import lags) into SQLite in one transaction (retried until it is in: only reading the
     /// journal can fail).
-    fn import_slice(&mut self, busy: bool) -> Result<(), StoreError> {
+    fn import_slice(&mut self) -> Result<(), StoreError> {
         let max = if lagging(&self.journal) {
             IMPORT_SLICE_LAGGING
-        } else if busy {
-            IMPORT_SLICE_BUSY
         } else {
             IMPORT_SLICE
         };
@@ -945,11 +938,6 @@ const IMPORT_LAG_BYTES: u64 = 64 << 20;
 /// Records per import transaction: a few milliseconds of the writer's time, after which
 /// events that came meanwhile are journaled first.
 const IMPORT_SLICE: usize = 256;
-/// Records per import transaction while events keep coming (an import due by age under
-/// steady load): under a millisecond of the writer's time, so the deliveries of events that
-/// come meanwhile wait no longer for their journal write. (With 256, one event in a hundred
-/// waited 2–4 ms at 1,000 events a second.)
-const IMPORT_SLICE_BUSY: usize = 64;
 /// Records per import transaction when the import lags (the relay takes in events faster than
 /// SQLite stores them): fewer, larger commits store more a second, and deliveries then wait
 /// a few more milliseconds for their events' journal writes.
