@@ -166,7 +166,7 @@ pub fn called_urls(urls: &str, url: Option<&str>, sums: Option<&[u8]>, n: usize)
         (None, _) => serde_json::from_str(urls).unwrap_or_default(),
         (Some(url), None) => vec![url.to_owned(); n],
         (Some(url), Some(sums)) => {
-            let width = sums.len() / n.max(1);
+            let width = sum_width(sums, n);
             if width == 0 || sums.len() % n.max(1) != 0 || Sum::from_bytes(&sums[..width]).is_none()
             {
                 // Not written by Bluehook: shown as stored rather than hidden.
@@ -182,6 +182,11 @@ pub fn called_urls(urls: &str, url: Option<&str>, sums: Option<&[u8]>, n: usize)
                 .collect()
         }
     }
+}
+
+/// Bytes per checksum in the `sums` of a run of `n` attempts (one width per run).
+pub(crate) fn sum_width(sums: &[u8], n: usize) -> usize {
+    sums.len() / n.max(1)
 }
 
 fn same(a: &Arc<str>, b: &Arc<str>) -> bool {
@@ -352,10 +357,11 @@ impl Gathering {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn attempt(event_id: i64, status: u16) -> AttemptRow {
+    /// A first attempt of hook `h` at `event_id` that got `status`.
+    pub(crate) fn attempt(event_id: i64, status: u16) -> AttemptRow {
         AttemptRow {
             server: Arc::from("s"),
             hook_id: Arc::from("h"),

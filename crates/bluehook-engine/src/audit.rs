@@ -1016,28 +1016,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = crate::store::Store::open_in(dir.path()).unwrap();
         let (log, writer) = AuditLog::start(store.path()).unwrap();
-        let attempt = AttemptRow {
-            server: Arc::from("default"),
-            hook_id: Arc::from("h"),
-            event_id: 5,
-            attempt: 1,
-            at: 1_000,
-            url: Arc::from("http://lms/cb"),
-            checksum: None,
-            request_headers: Arc::from("{}"),
-            status: Some(200),
-            response_headers: None,
-            response_body: None,
-            latency_us: 10,
-            outcome: "delivered",
-            error_class: None,
-            error: None,
-        };
+        let attempt = crate::attempt_runs::tests::attempt(5, 200);
+        let server = attempt.server.clone();
         let mut out = std::collections::VecDeque::from([
             Record::Run(Box::new(Run::new(attempt))),
             // An idle worker's cursor, past events the hook did not want.
             Record::Cursor {
-                server: Arc::from("default"),
+                server,
                 hook_id: Arc::from("h"),
                 through: 10,
             },

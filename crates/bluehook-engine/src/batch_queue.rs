@@ -59,19 +59,7 @@ impl<T> BatchQueue<T> {
     /// Adds an item, waiting while the queue is at capacity.
     pub async fn push(&self, item: T) {
         let mut item = Some(item);
-        // The common case: room, and no waiter to register with (and unregister from) `room`.
-        if self.try_push(&mut item) {
-            return;
-        }
-        loop {
-            let room = self.room.notified();
-            tokio::pin!(room);
-            room.as_mut().enable();
-            if self.try_push(&mut item) {
-                return;
-            }
-            room.await;
-        }
+        self.when_room(|| self.try_push(&mut item)).await;
     }
 
     /// Moves `items` into the queue, front first, waiting for room as needed. Cancel-safe: an
@@ -79,14 +67,22 @@ impl<T> BatchQueue<T> {
     /// what did not go in.
     pub async fn push_all(&self, items: &mut std::collections::VecDeque<T>) {
         while !items.is_empty() {
-            if self.try_move(items) {
-                continue;
-            }
+            self.when_room(|| self.try_move(items)).await;
+        }
+    }
+
+    /// Calls `put` until it puts something in (true), waiting for room between calls.
+    async fn when_room(&self, mut put: impl FnMut() -> bool) {
+        // The common case: room, and no waiter to register with (and unregister from) `room`.
+        if put() {
+            return;
+        }
+        loop {
             let room = self.room.notified();
             tokio::pin!(room);
             room.as_mut().enable();
-            if self.try_move(items) {
-                continue;
+            if put() {
+                return;
             }
             room.await;
         }
@@ -103,9 +99,7 @@ impl<T> BatchQueue<T> {
             }
             (before, queue.len())
         };
-        if before == 0 && after > 0 || before < self.batch && after >= self.batch {
-            self.ready.notify_one();
-        }
+        self.wake(before, after);
         after > before
     }
 
@@ -116,7 +110,7 @@ impl<T> BatchQueue<T> {
             items.push(item);
             items.len()
         };
-        self.wake(len);
+        self.wake(len - 1, len);
     }
 
     /// Moves `item` into the queue if there is room; true when it went in.
@@ -132,12 +126,14 @@ impl<T> BatchQueue<T> {
             items.push(item);
             items.len()
         };
-        self.wake(len);
+        self.wake(len - 1, len);
         true
     }
 
-    fn wake(&self, len: usize) {
-        if len == 1 || len == self.batch {
+    /// Wakes the consumer when the queue, going from `before` to `after` items, stopped being
+    /// empty or reached a full batch.
+    fn wake(&self, before: usize, after: usize) {
+        if before == 0 && after > 0 || before < self.batch && after >= self.batch {
             self.ready.notify_one();
         }
     }

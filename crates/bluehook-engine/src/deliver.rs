@@ -300,8 +300,6 @@ impl Worker {
                 );
                 audit.show_attempt(&row);
                 let ready = out.gathering.add(row);
-                // (Collected first: `ready` borrows the gathering.)
-                let ready: Vec<Run> = ready.collect();
                 self.log_runs(out, ready).await;
             }
             match tried.outcome {

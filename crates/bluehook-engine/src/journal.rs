@@ -22,7 +22,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::attempt_runs::{Called, Run};
+use crate::attempt_runs::{sum_width, Called, Run};
 use crate::audit::{AttemptRow, EventRow, RawRow, Record};
 use bluehook_core::checksum::Sum;
 
@@ -401,7 +401,7 @@ fn decode_run(f: &mut Fields<'_>, tag: u8) -> Option<Run> {
     let n = usize::try_from(f.i64()?).ok()?;
     if let Called::Sums(sums) = &called {
         // The head's checksum is the first one.
-        head.checksum = Sum::from_bytes(sums.get(..sums.len() / n.max(1))?);
+        head.checksum = Sum::from_bytes(&sums[..sum_width(sums, n)]);
     }
     Some(Run {
         head,
