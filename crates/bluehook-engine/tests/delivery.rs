@@ -246,6 +246,37 @@ async fn a_failed_delivery_is_retried_in_order() {
     engine.shutdown().await;
 }
 
+/// A delivery's `timestamp` is when it starts, which for a hook's next event is once the
+/// answer before it is in (one request in flight per hook), not when the event arrived.
+#[tokio::test]
+async fn a_queued_delivery_is_stamped_when_it_starts() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start().await;
+    receiver.script([Reply {
+        status: 200,
+        delay: Duration::from_millis(300),
+    }]);
+    let engine = start(config(&redis, data.path()), &redis).await;
+    let url = receiver.url("/slow-first");
+    create_hook(&engine, &url, "").await;
+    redis.publish_all(AKKA, [raw::chat(1).as_str(), raw::chat(2).as_str()]);
+    let got = receiver.wait_for(2, WAIT).await;
+    assert_eq!(got.iter().map(chat_number).collect::<Vec<_>>(), [1, 2]);
+    let stamp = |c: &bluehook_testkit::Captured| -> u64 {
+        c.field("timestamp").unwrap().parse().unwrap()
+    };
+    let (first, second) = (stamp(&got[0]), stamp(&got[1]));
+    assert!(
+        second >= first + 300,
+        "the second delivery started {} ms after the first, before its 300 ms answer",
+        second - first
+    );
+    let (given, recomputed) = checksum_of(&got[1], &url, Algorithm::Sha1);
+    assert_eq!(given, recomputed, "the checksum covers the new timestamp");
+    engine.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_dead_hook_does_not_slow_a_live_one() {
     const N: usize = 500;
