@@ -263,9 +263,8 @@ async fn a_queued_delivery_is_stamped_when_it_starts() {
     redis.publish_all(AKKA, [raw::chat(1).as_str(), raw::chat(2).as_str()]);
     let got = receiver.wait_for(2, WAIT).await;
     assert_eq!(got.iter().map(chat_number).collect::<Vec<_>>(), [1, 2]);
-    let stamp = |c: &bluehook_testkit::Captured| -> u64 {
-        c.field("timestamp").unwrap().parse().unwrap()
-    };
+    let stamp =
+        |c: &bluehook_testkit::Captured| -> u64 { c.field("timestamp").unwrap().parse().unwrap() };
     let (first, second) = (stamp(&got[0]), stamp(&got[1]));
     assert!(
         second >= first + 300,
