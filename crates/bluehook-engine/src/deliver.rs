@@ -7,6 +7,10 @@
 //! the configured intervals. When the intervals are used up a permanent hook keeps trying every
 //! `permanent_interval_reset_ms`; any other hook is removed, and its queue with it.
 //! A worker never waits for another hook: queues, tasks and connections are per hook.
+//!
+//! An attempt is logged once the next request is written, while its answer is awaited (or
+//! before the worker waits for events, or stops), not between an answer and the next request:
+//! with one busy hook that work lay on the path of every delivery.
 
 use bluehook_core::callback::CONTENT_TYPE as CALLBACK_CONTENT_TYPE;
 use bluehook_core::checksum::{callback_sum, Sum};
@@ -90,8 +94,6 @@ pub struct Worker {
     pub cancel: CancellationToken,
     /// To remove the hook when its retries are used up, and to read how far dispatch got.
     pub dispatcher: Weak<Dispatcher>,
-    /// The hook's own connection.
-    pub client: http::Client,
     /// Where attempts and progress are recorded (None: audit log off).
     pub audit: Option<Arc<AuditLog>>,
 }
@@ -100,10 +102,22 @@ pub struct Worker {
 /// cancels: a run taken from the gathering is in the outbox until the writer's queue has it.
 #[derive(Default)]
 struct Outgoing {
+    /// The last attempt, not yet added to the gathering.
+    last: Option<Unlogged>,
     /// Attempts gathering into runs.
     gathering: Gathering,
     /// Finished runs and cursors not yet queued for the writer.
     outbox: std::collections::VecDeque<Record>,
+}
+
+/// An attempt made but not yet logged.
+struct Unlogged {
+    /// The event's sequence number and the attempt's (from 1).
+    event: (i64, usize),
+    /// When it started (ms).
+    at: u64,
+    checksum: Option<Sum>,
+    tried: Tried,
 }
 
 /// What one attempt produced, for the audit log.
@@ -117,10 +131,12 @@ struct Tried {
 
 impl Worker {
     /// Delivers queued events until the hook goes away or the engine stops.
-    pub async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Delivery>) {
+    pub async fn run(self, mut queue: mpsc::UnboundedReceiver<Delivery>) {
         // Parsed once per hook; an unusable URL or header fails every attempt, as it would
         // in bbb-webhooks, so the hook is retried and then removed.
         let cancel = self.cancel.clone();
+        // The hook's own connection.
+        let mut client = http::Client::new(self.ctx.config.max_redirects);
         let headers = self.base_headers();
         let headers_json = match (&headers, &self.hook.signing_secret, &self.audit) {
             (Ok(h), None, Some(_)) => Some(Arc::from(self.shown_headers(h))),
@@ -145,8 +161,10 @@ impl Worker {
         tokio::select! {
             biased;
             _ = cancel.cancelled() => {}
-            _ = self.deliver_queued(&mut queue, &prepared, (&server, &hook_id), &mut out) => {}
+            _ = self.deliver_queued(&mut client, &mut queue, &prepared, (&server, &hook_id), &mut out) => {}
         }
+        self.log_last(&mut out, &prepared, (&server, &hook_id))
+            .await;
         let open = out.gathering.take();
         self.log_runs(&mut out, open).await;
         queue.close();
@@ -164,7 +182,8 @@ impl Worker {
 
     /// Delivers what comes down `queue`, in order, until it closes or the hook must go.
     async fn deliver_queued(
-        &mut self,
+        &self,
+        client: &mut http::Client,
         queue: &mut mpsc::UnboundedReceiver<Delivery>,
         prepared: &Prepared,
         (server, hook_id): (&Arc<str>, &Arc<str>),
@@ -183,6 +202,7 @@ impl Worker {
                 Ok(d) => d,
                 Err(mpsc::error::TryRecvError::Disconnected) => break,
                 Err(mpsc::error::TryRecvError::Empty) => {
+                    self.log_last(out, prepared, (server, hook_id)).await;
                     // An idle hook's open run waits out its gathering time for the next
                     // attempts (a hook called a few times a second still gets runs, not a row
                     // per attempt), then goes to the writer. The cursor waits for it: it never
@@ -214,7 +234,7 @@ impl Worker {
                 audit.wait_durable(delivery.seq).await;
             }
             if !self
-                .deliver(&delivery, prepared, (server, hook_id), out)
+                .deliver(client, &delivery, prepared, (server, hook_id), out)
                 .await
             {
                 break;
@@ -254,9 +274,36 @@ impl Worker {
         }
     }
 
+    /// Logs the last attempt, if it is not yet.
+    async fn log_last(&self, out: &mut Outgoing, prepared: &Prepared, ids: (&Arc<str>, &Arc<str>)) {
+        self.gather_last(out, prepared, ids);
+        self.send(out).await;
+    }
+
+    /// Adds the last attempt, if it is not yet, to its run (runs it finishes go to the
+    /// outbox, for [`Worker::send`]).
+    fn gather_last(&self, out: &mut Outgoing, prepared: &Prepared, ids: (&Arc<str>, &Arc<str>)) {
+        let (Some(audit), Some(last)) = (&self.audit, out.last.take()) else {
+            return;
+        };
+        let row = self.attempt_row(
+            prepared,
+            ids,
+            last.event,
+            last.at,
+            last.checksum,
+            &last.tried,
+        );
+        audit.show_attempt(&row);
+        let ready = out.gathering.add(row);
+        out.outbox
+            .extend(ready.map(|run| Record::Run(Box::new(run))));
+    }
+
     /// Sends one delivery until it succeeds; false when the worker must stop.
     async fn deliver(
-        &mut self,
+        &self,
+        client: &mut http::Client,
         delivery: &Delivery,
         prepared: &Prepared,
         (server, hook_id): (&Arc<str>, &Arc<str>),
@@ -287,22 +334,28 @@ impl Worker {
         loop {
             let at = now_ms();
             let tried = self
-                .attempt(prepared, query, &body, started / 1000, &message_id)
-                .await;
-            if let Some(audit) = &self.audit {
-                let row = self.attempt_row(
+                .attempt(
+                    client,
                     prepared,
-                    (server, hook_id),
-                    (delivery.seq, failures + 1),
+                    query,
+                    &body,
+                    started / 1000,
+                    &message_id,
+                    || self.gather_last(out, prepared, (server, hook_id)),
+                )
+                .await;
+            // (Here when the request was never written; the runs it finished go now.)
+            self.log_last(out, prepared, (server, hook_id)).await;
+            let outcome = tried.outcome.clone();
+            if self.audit.is_some() {
+                out.last = Some(Unlogged {
+                    event: (delivery.seq, failures + 1),
                     at,
                     checksum,
-                    &tried,
-                );
-                audit.show_attempt(&row);
-                let ready = out.gathering.add(row);
-                self.log_runs(out, ready).await;
+                    tried,
+                });
             }
-            match tried.outcome {
+            match outcome {
                 Ok(status) => {
                     ServerStats::inc(&self.stats.delivered);
                     tracing::debug!(hook = %self.hook.id, event = %delivery.event_id, status, "callback delivered");
@@ -310,6 +363,8 @@ impl Worker {
                 }
                 Err(error) => {
                     ServerStats::inc(&self.stats.failed_attempts);
+                    // A failure is logged at once, not after the wait for its retry.
+                    self.log_last(out, prepared, (server, hook_id)).await;
                     let wait = match self.ctx.config.retry_intervals_ms.get(failures) {
                         Some(ms) => *ms,
                         None if self.hook.permanent => self.ctx.config.permanent_interval_reset_ms,
@@ -329,14 +384,18 @@ impl Worker {
         }
     }
 
-    /// One HTTP request; `outcome` is the status when it counts as delivered.
+    /// One HTTP request; `outcome` is the status when it counts as delivered. `meanwhile` runs
+    /// once the request is written, while its answer is awaited.
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
-        &mut self,
+        &self,
+        client: &mut http::Client,
         prepared: &Prepared,
         query: &[&str],
         body: &Bytes,
         timestamp_s: u64,
         message_id: &str,
+        meanwhile: impl FnOnce(),
     ) -> Tried {
         let start = std::time::Instant::now();
         let failed = |e: HttpError| Tried {
@@ -375,9 +434,16 @@ impl Worker {
             }
         }
         let timeout = Duration::from_millis(self.ctx.config.request_timeout_ms);
-        let sent = self
-            .client
-            .send(method, target, query, &headers, body.clone(), timeout)
+        let sent = client
+            .send_meanwhile(
+                method,
+                target,
+                query,
+                &headers,
+                body.clone(),
+                timeout,
+                meanwhile,
+            )
             .await;
         let latency = start.elapsed();
         // The audit log shows these headers; unsigned attempts all send the prepared ones.

@@ -165,7 +165,6 @@ impl Dispatcher {
             stats: self.stats.clone(),
             cancel: cancel.clone(),
             dispatcher: self.me.clone(),
-            client: crate::http::Client::new(self.ctx.config.max_redirects),
             audit: self.audit.clone(),
         };
         self.tracker

@@ -276,6 +276,26 @@ async fn a_queued_delivery_is_stamped_when_it_starts() {
     engine.shutdown().await;
 }
 
+/// A worker logs an attempt while its next request is in flight; a failed one cannot wait for
+/// that (its retry comes only after the retry interval): it is in the log at once.
+#[tokio::test]
+async fn a_failed_attempt_is_logged_before_its_retry() {
+    let redis = RedisServer::start();
+    let data = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start().await;
+    receiver.script([Reply::status(503)]);
+    let mut cfg = config(&redis, data.path());
+    cfg.delivery.retry_intervals_ms = vec![60_000];
+    let engine = start(cfg, &redis).await;
+    let hook = create_hook(&engine, &receiver.url("/down-once"), "").await;
+    redis.publish(AKKA, &raw::chat(1));
+    let attempts = wait_attempts(&engine, &hook, 1).await;
+    assert_eq!(attempts[0]["outcome"], "failed");
+    assert_eq!(attempts[0]["status"], 503);
+    assert_eq!(receiver.count(), 1, "the retry is still a minute away");
+    engine.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_dead_hook_does_not_slow_a_live_one() {
     const N: usize = 500;
