@@ -8,9 +8,10 @@
 //! `permanent_interval_reset_ms`; any other hook is removed, and its queue with it.
 //! A worker never waits for another hook: queues, tasks and connections are per hook.
 //!
-//! An attempt is logged once the next request is written, while its answer is awaited (or
-//! before the worker waits for events, or stops), not between an answer and the next request:
-//! with one busy hook that work lay on the path of every delivery.
+//! A delivered attempt is logged while the next request waits (for its answer, or for its
+//! connection), not between an answer and the next request, where with one busy hook that
+//! work lay on the path of every delivery; a failed attempt is logged at once, and the last
+//! one before the worker waits for events or stops.
 
 use bluehook_core::callback::CONTENT_TYPE as CALLBACK_CONTENT_TYPE;
 use bluehook_core::checksum::{callback_sum, Sum};
@@ -333,19 +334,14 @@ impl Worker {
         let mut failures = 0usize;
         loop {
             let at = now_ms();
-            let tried = self
-                .attempt(
-                    client,
-                    prepared,
-                    query,
-                    &body,
-                    started / 1000,
-                    &message_id,
-                    || self.gather_last(out, prepared, (server, hook_id)),
-                )
-                .await;
-            // (Here when the request was never written; the runs it finished go now.)
-            self.log_last(out, prepared, (server, hook_id)).await;
+            let tried = when_pending(
+                self.attempt(client, prepared, query, &body, started / 1000, &message_id),
+                || self.gather_last(out, prepared, (server, hook_id)),
+            )
+            .await;
+            // Nothing awaits from here to `send`, so a worker stopped there loses no attempt.
+            // (The attempt before is still here when this one never waited.)
+            self.gather_last(out, prepared, (server, hook_id));
             let outcome = tried.outcome.clone();
             if self.audit.is_some() {
                 out.last = Some(Unlogged {
@@ -355,6 +351,8 @@ impl Worker {
                     tried,
                 });
             }
+            // The runs finished meanwhile.
+            self.send(out).await;
             match outcome {
                 Ok(status) => {
                     ServerStats::inc(&self.stats.delivered);
@@ -384,9 +382,7 @@ impl Worker {
         }
     }
 
-    /// One HTTP request; `outcome` is the status when it counts as delivered. `meanwhile` runs
-    /// once the request is written, while its answer is awaited.
-    #[allow(clippy::too_many_arguments)]
+    /// One HTTP request; `outcome` is the status when it counts as delivered.
     async fn attempt(
         &self,
         client: &mut http::Client,
@@ -395,7 +391,6 @@ impl Worker {
         body: &Bytes,
         timestamp_s: u64,
         message_id: &str,
-        meanwhile: impl FnOnce(),
     ) -> Tried {
         let start = std::time::Instant::now();
         let failed = |e: HttpError| Tried {
@@ -435,15 +430,7 @@ impl Worker {
         }
         let timeout = Duration::from_millis(self.ctx.config.request_timeout_ms);
         let sent = client
-            .send_meanwhile(
-                method,
-                target,
-                query,
-                &headers,
-                body.clone(),
-                timeout,
-                meanwhile,
-            )
+            .send(method, target, query, &headers, body.clone(), timeout)
             .await;
         let latency = start.elapsed();
         // The audit log shows these headers; unsigned attempts all send the prepared ones.
@@ -561,6 +548,24 @@ impl Worker {
         }
         Ok(h)
     }
+}
+
+/// `fut`'s output, calling `then` the first time `fut` waits: for an attempt on a kept
+/// connection, once its request is written (the request is written in the first poll), and
+/// while it connects otherwise.
+async fn when_pending<F: std::future::Future>(fut: F, then: impl FnOnce()) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut then = Some(then);
+    std::future::poll_fn(|cx| {
+        let polled = fut.as_mut().poll(cx);
+        if polled.is_pending() {
+            if let Some(then) = then.take() {
+                then();
+            }
+        }
+        polled
+    })
+    .await
 }
 
 /// `timeout`, `refused`, `tls`, `status` or `other`.

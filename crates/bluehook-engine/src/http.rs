@@ -107,30 +107,6 @@ async fn within<F: Future>(timer: &mut Timer, fut: F) -> Option<F::Output> {
     }
 }
 
-/// `fut`, calling `then` (taking it) the first time `fut` is pending: for a request, once it
-/// is written (polling the connection writes it) and its answer is not in yet.
-struct WhenPending<'a, F, M> {
-    fut: Pin<&'a mut F>,
-    then: &'a mut Option<M>,
-}
-
-impl<F: Future, M: FnOnce()> Future for WhenPending<'_, F, M> {
-    type Output = F::Output;
-
-    fn poll(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<F::Output> {
-        let polled = self.fut.as_mut().poll(cx);
-        if polled.is_pending() {
-            if let Some(then) = self.then.take() {
-                then();
-            }
-        }
-        polled
-    }
-}
-
 /// Time allowed for reading (and dropping) a response body once its headers are in.
 const BODY_TIME: Duration = Duration::from_secs(2);
 
@@ -281,25 +257,6 @@ impl Client {
         body: Bytes,
         timeout: Duration,
     ) -> Result<Answer, HttpError> {
-        self.send_meanwhile(method, target, extra_query, headers, body, timeout, || {})
-            .await
-    }
-
-    /// [`Client::send`], calling `meanwhile` once the request is written and its answer is
-    /// awaited (at the first request that waits for its answer; not at all when none does), so
-    /// that a caller's own work overlaps the receiver's.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn send_meanwhile(
-        &mut self,
-        method: Method,
-        target: &Target,
-        extra_query: &[&str],
-        headers: &HeaderMap,
-        body: Bytes,
-        timeout: Duration,
-        meanwhile: impl FnOnce(),
-    ) -> Result<Answer, HttpError> {
-        let mut meanwhile = Some(meanwhile);
         let deadline = tokio::time::Instant::now() + timeout;
         let mut timer = match self.timer.take() {
             Some(mut timer) => {
@@ -309,21 +266,12 @@ impl Client {
             None => Box::pin(tokio::time::sleep_until(deadline)),
         };
         let sent = self
-            .send_following(
-                method,
-                target,
-                extra_query,
-                headers,
-                body,
-                &mut timer,
-                &mut meanwhile,
-            )
+            .send_following(method, target, extra_query, headers, body, &mut timer)
             .await;
         self.timer = Some(timer);
         sent
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn send_following(
         &mut self,
         mut method: Method,
@@ -332,7 +280,6 @@ impl Client {
         headers: &HeaderMap,
         mut body: Bytes,
         timer: &mut Timer,
-        meanwhile: &mut Option<impl FnOnce()>,
     ) -> Result<Answer, HttpError> {
         let mut path_and_query = target.path_and_query.clone();
         if !extra_query.is_empty() {
@@ -349,7 +296,6 @@ impl Client {
                 headers,
                 body.clone(),
                 timer,
-                meanwhile,
             )
             .await?;
         let mut current = target.url.clone();
@@ -397,7 +343,6 @@ impl Client {
                     &headers,
                     body.clone(),
                     timer,
-                    meanwhile,
                 )
                 .await?;
             current = next_target.url;
@@ -448,9 +393,7 @@ impl Target {
 }
 
 impl Client {
-    /// One request to `target`'s origin for `path_and_query`, before `timer` fires; calls
-    /// `meanwhile` (if still there) once the request is written and the answer not yet in.
-    #[allow(clippy::too_many_arguments)]
+    /// One request to `target`'s origin for `path_and_query`, before `timer` fires.
     async fn send_once(
         &mut self,
         method: &Method,
@@ -459,7 +402,6 @@ impl Client {
         headers: &HeaderMap,
         body: Bytes,
         timer: &mut Timer,
-        meanwhile: &mut Option<impl FnOnce()>,
     ) -> Result<(Answer, Option<String>), HttpError> {
         let build = |body: Bytes| -> Result<Request<Full<Bytes>>, HttpError> {
             let mut req = Request::builder()
@@ -496,10 +438,7 @@ impl Client {
             let req = build(body.clone())?;
             let waited = within(
                 timer,
-                WhenPending {
-                    fut: std::pin::pin!(drive(&mut conn.driver, conn.sender.try_send_request(req))),
-                    then: meanwhile,
-                },
+                drive(&mut conn.driver, conn.sender.try_send_request(req)),
             )
             .await;
             let sent = match waited {
