@@ -111,6 +111,14 @@ struct Outgoing {
     outbox: std::collections::VecDeque<Record>,
 }
 
+impl Outgoing {
+    /// Puts finished runs in the outbox.
+    fn queue_runs(&mut self, runs: impl IntoIterator<Item = Run>) {
+        self.outbox
+            .extend(runs.into_iter().map(|run| Record::Run(Box::new(run))));
+    }
+}
+
 /// An attempt made but not yet logged.
 struct Unlogged {
     /// The event's sequence number and the attempt's (from 1).
@@ -164,8 +172,7 @@ impl Worker {
             _ = cancel.cancelled() => {}
             _ = self.deliver_queued(&mut client, &mut queue, &prepared, (&server, &hook_id), &mut out) => {}
         }
-        self.log_last(&mut out, &prepared, (&server, &hook_id))
-            .await;
+        self.gather_last(&mut out, &prepared, (&server, &hook_id));
         let open = out.gathering.take();
         self.log_runs(&mut out, open).await;
         queue.close();
@@ -203,7 +210,8 @@ impl Worker {
                 Ok(d) => d,
                 Err(mpsc::error::TryRecvError::Disconnected) => break,
                 Err(mpsc::error::TryRecvError::Empty) => {
-                    self.log_last(out, prepared, (server, hook_id)).await;
+                    self.gather_last(out, prepared, (server, hook_id));
+                    self.send(out).await;
                     // An idle hook's open run waits out its gathering time for the next
                     // attempts (a hook called a few times a second still gets runs, not a row
                     // per attempt), then goes to the writer. The cursor waits for it: it never
@@ -262,8 +270,7 @@ impl Worker {
 
     /// Hands finished runs of attempts to the audit log.
     async fn log_runs(&self, out: &mut Outgoing, runs: impl IntoIterator<Item = Run>) {
-        out.outbox
-            .extend(runs.into_iter().map(|run| Record::Run(Box::new(run))));
+        out.queue_runs(runs);
         self.send(out).await;
     }
 
@@ -273,12 +280,6 @@ impl Worker {
             Some(audit) => audit.record_all(&mut out.outbox).await,
             None => out.outbox.clear(),
         }
-    }
-
-    /// Logs the last attempt, if it is not yet.
-    async fn log_last(&self, out: &mut Outgoing, prepared: &Prepared, ids: (&Arc<str>, &Arc<str>)) {
-        self.gather_last(out, prepared, ids);
-        self.send(out).await;
     }
 
     /// Adds the last attempt, if it is not yet, to its run (runs it finishes go to the
@@ -297,8 +298,7 @@ impl Worker {
         );
         audit.show_attempt(&row);
         let ready = out.gathering.add(row);
-        out.outbox
-            .extend(ready.map(|run| Record::Run(Box::new(run))));
+        out.queue_runs(ready);
     }
 
     /// Sends one delivery until it succeeds; false when the worker must stop.
@@ -351,7 +351,11 @@ impl Worker {
                     tried,
                 });
             }
-            // The runs finished meanwhile.
+            if outcome.is_err() {
+                // A failure is logged at once, not after the wait for its retry.
+                self.gather_last(out, prepared, (server, hook_id));
+            }
+            // The runs finished meanwhile (and a failure's).
             self.send(out).await;
             match outcome {
                 Ok(status) => {
@@ -361,8 +365,6 @@ impl Worker {
                 }
                 Err(error) => {
                     ServerStats::inc(&self.stats.failed_attempts);
-                    // A failure is logged at once, not after the wait for its retry.
-                    self.log_last(out, prepared, (server, hook_id)).await;
                     let wait = match self.ctx.config.retry_intervals_ms.get(failures) {
                         Some(ms) => *ms,
                         None if self.hook.permanent => self.ctx.config.permanent_interval_reset_ms,
