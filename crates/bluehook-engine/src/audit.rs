@@ -1,5 +1,5 @@
-//! The audit log's writer: one thread, batched transactions, and the durability watermark that
-//! delivery waits on.
+//! The audit log's writer: one thread that journals what deliveries wait for, and the
+//! durability watermark they wait on.
 //!
 //! The relay and the hook workers never touch SQLite: they queue [`Record`]s and go on. Raw
 //! messages and events go down a channel that the writer drains at once: it appends everything
@@ -7,17 +7,18 @@
 //! journaled event id ([`crate::watermark`]). Attempt runs, cursors and the like (nothing waits
 //! for them) go into a [`BatchQueue`] that the writer takes every 25 ms or 4,096 records: runs
 //! and cursors to the journal (so a cursor never reaches SQLite ahead of the runs before it),
-//! hook changes and gaps (a few a second) to SQLite in slices. The journal goes into SQLite
-//! when the relay is quiet, at the latest 2 s after a record came, or when much waits. A worker
-//! starts a delivery only once its event is journaled (`wait_durable`), so every delivery is on
-//! disk before its first attempt and survives a crash: after a restart the journal is imported
-//! first, and each hook resumes after its cursor (the last event it finished).
-//! Ids are handed out in memory (atomics seeded from the database), so rows can reference each
-//! other before they are written. A failed commit is retried, never dropped.
+//! hook changes and gaps (a few a second) to the importer ([`crate::import`]), which owns the
+//! SQLite connection, commits them at once and imports the journal when the relay is quiet, at
+//! the latest 2 s after a record came, or when much waits; the writer never waits for SQLite.
+//! A worker starts a delivery only once its event is journaled (`wait_durable`), so every
+//! delivery is on disk before its first attempt and survives a crash: after a restart the
+//! journal is imported first, and each hook resumes after its cursor (the last event it
+//! finished). Ids are handed out in memory (atomics seeded from the database), so rows can
+//! reference each other before they are written. A failed write is retried, never dropped.
 
 use bluehook_core::checksum::{url_with_checksum, Sum};
 use bytes::Bytes;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use tokio::sync::mpsc;
 
 use crate::attempt_runs::Run;
 use crate::batch_queue::{BatchQueue, Ready};
+use crate::import::Handoff;
 use crate::journal::Journal;
 use crate::live_feed::{FeedReceiver, LiveFeed};
 use crate::store::StoreError;
@@ -201,7 +203,7 @@ const BATCH: usize = 512;
 /// The audit log handle shared by relays, workers and the API.
 pub struct AuditLog {
     /// Raw messages and events: what deliveries wait for.
-    events_tx: mpsc::Sender<Record>,
+    events_tx: mpsc::Sender<Durable>,
     /// Attempts, cursors, hook changes, gaps.
     bulk: Arc<BatchQueue<Record>>,
     /// Highest event id journaled: its deliveries may start.
@@ -240,7 +242,7 @@ impl AuditLog {
             path: Journal::path_for(path),
             source,
         })?;
-        import_leftovers(&mut conn, &mut journal, path)?;
+        crate::import::import_leftovers(&mut conn, &mut journal, path)?;
         let max = |table: &str| -> Result<i64, StoreError> {
             conn.query_row(
                 &format!("SELECT COALESCE(MAX(id), 0) FROM {table}"),
@@ -308,28 +310,40 @@ impl AuditLog {
                 })?
         };
         let indexer = crate::fts::start(path, done.clone(), last_write.clone())?;
-        let writer_path = path.to_owned();
+        let handoff = Arc::new(Handoff::new(journal));
+        let thread_error = |source| StoreError::Dir {
+            path: path.to_owned(),
+            source,
+        };
+        let importer = {
+            let (handoff, last_write, path) =
+                (handoff.clone(), last_write.clone(), path.to_owned());
+            std::thread::Builder::new()
+                .name("bluehook-import".into())
+                .spawn(move || {
+                    crate::import::run(&handoff, conn, &imported_tx, &path, &last_write);
+                })
+                .map_err(thread_error)?
+        };
         let handle = std::thread::Builder::new()
             .name("bluehook-audit".into())
             .spawn(move || {
                 let writer = Writer {
-                    conn,
                     events: events_rx,
                     bulk: &bulk,
-                    journal,
+                    handoff: &handoff,
                     durable: durable_tx,
-                    imported: imported_tx,
-                    path: &writer_path,
                 };
                 write_loop(writer, &last_write);
+                // Stopping: everything journaled goes into SQLite, and the journal is left
+                // empty.
+                handoff.stop();
+                let _ = importer.join();
                 done.store(true, Ordering::SeqCst);
                 let _ = checkpointer.join();
                 let _ = indexer.join();
             })
-            .map_err(|source| StoreError::Dir {
-                path: path.to_owned(),
-                source,
-            })?;
+            .map_err(thread_error)?;
         Ok((log, handle))
     }
 
@@ -361,7 +375,17 @@ impl AuditLog {
 
     /// Queues a record; waits while the writer is far behind.
     pub async fn record(&self, record: Record) {
-        if let Record::Event(e) = &record {
+        if is_event(&record) {
+            self.show_event(&record);
+            self.send_durable(Durable::One(record)).await;
+        } else {
+            self.bulk.push(record).await;
+        }
+    }
+
+    /// Shows an event to live subscribers.
+    fn show_event(&self, record: &Record) {
+        if let Record::Event(e) = record {
             self.live.send_with(|| Live::Event {
                 id: e.id,
                 server: e.server.clone(),
@@ -369,12 +393,12 @@ impl AuditLog {
                 json: e.json.clone(),
             });
         }
-        if is_event(&record) {
-            if self.events_tx.send(record).await.is_err() {
-                tracing::error!("audit log writer has stopped; record lost");
-            }
-        } else {
-            self.bulk.push(record).await;
+    }
+
+    /// Queues raw messages or events for the journal.
+    async fn send_durable(&self, item: Durable) {
+        if self.events_tx.send(item).await.is_err() {
+            tracing::error!("audit log writer has stopped; record lost");
         }
     }
 
@@ -392,7 +416,8 @@ impl AuditLog {
         if !is_event(&record) {
             // Hook changes and idle cursors: few, and never worth waiting for.
             self.bulk.push_now(record);
-        } else if let Err(mpsc::error::TrySendError::Full(record)) = self.events_tx.try_send(record)
+        } else if let Err(mpsc::error::TrySendError::Full(record)) =
+            self.events_tx.try_send(Durable::One(record))
         {
             let tx = self.events_tx.clone();
             tokio::spawn(async move {
@@ -410,11 +435,14 @@ impl AuditLog {
         build: impl FnOnce(i64) -> EventRow,
     ) -> i64 {
         let _order = self.event_order.lock().await;
-        if let Some(raw) = raw {
-            self.record(Record::Raw(raw)).await;
-        }
         let id = self.next_event_id();
-        self.record(Record::Event(build(id))).await;
+        let event = Record::Event(build(id));
+        self.show_event(&event);
+        self.send_durable(match raw {
+            Some(raw) => Durable::Pair(Record::Raw(raw), event),
+            None => Durable::One(event),
+        })
+        .await;
         id
     }
 
@@ -440,130 +468,28 @@ impl Drop for AuditLog {
     }
 }
 
+/// What goes down the lane that deliveries wait on: a raw message or an event, or a raw message
+/// with its first event, sent together so that one journal write takes both (a raw message
+/// written alone made its event wait out the writer's gap between writes, about 0.25 ms).
+#[derive(Debug)]
+enum Durable {
+    One(Record),
+    Pair(Record, Record),
+}
+
+impl Durable {
+    /// Adds its records to `batch`.
+    fn add_to(self, batch: &mut Vec<Record>) {
+        match self {
+            Durable::One(r) => batch.push(r),
+            Durable::Pair(a, b) => batch.extend([a, b]),
+        }
+    }
+}
+
 /// Raw messages and events go down the lane that deliveries wait on.
 fn is_event(record: &Record) -> bool {
     matches!(record, Record::Raw(_) | Record::Event(_))
-}
-
-struct Statements;
-
-impl Statements {
-    const RAW: &'static str = "INSERT OR IGNORE INTO raw_events (id, server, received_at, channel, name, outcome, error, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-    const EVENT: &'static str = "INSERT OR IGNORE INTO events (id, raw_id, server, at, type, meeting_internal, meeting_external, user_internal, user_external, raw_kind, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-    const CURSOR: &'static str = "INSERT INTO hook_cursors (server, hook_id, through) VALUES (?1, ?2, ?3) ON CONFLICT (server, hook_id) DO UPDATE SET through = MAX(through, excluded.through)";
-    const HOOK: &'static str = "INSERT INTO hook_log (server, hook_id, at, action, callback_url, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-    const GAP_OPEN: &'static str =
-        "INSERT INTO gaps (server, started_at, ended_at, detail) VALUES (?1, ?2, ?3, ?4)";
-    const GAP_CLOSE: &'static str = "UPDATE gaps SET ended_at = ?3, detail = ?4 WHERE id = (SELECT MAX(id) FROM gaps WHERE server = ?1 AND started_at = ?2)";
-}
-
-/// Cursors to write at the end of a batch, the highest per hook.
-type Cursors = std::collections::HashMap<(Arc<str>, Arc<str>), i64>;
-
-/// Moves a hook's cursor in `cursors` up to `through` (never back).
-fn advance(cursors: &mut Cursors, server: &Arc<str>, hook_id: &Arc<str>, through: i64) {
-    let slot = cursors
-        .entry((server.clone(), hook_id.clone()))
-        .or_insert(through);
-    *slot = (*slot).max(through);
-}
-
-/// Writes `events` then `bulk` in one transaction; returns the highest event id written.
-fn write_batch(conn: &mut Connection, events: &[Record], bulk: &[Record]) -> rusqlite::Result<i64> {
-    let tx = conn.transaction()?;
-    let mut max_event = 0;
-    let mut cursors = Cursors::new();
-    {
-        for record in events.iter().chain(bulk) {
-            match record {
-                Record::Raw(r) => {
-                    tx.prepare_cached(Statements::RAW)?.execute(params![
-                        r.id,
-                        &*r.server,
-                        r.received_at,
-                        &*r.channel,
-                        r.name,
-                        r.outcome,
-                        r.error,
-                        String::from_utf8_lossy(&r.payload),
-                    ])?;
-                }
-                Record::Event(e) => {
-                    max_event = max_event.max(e.id);
-                    tx.prepare_cached(Statements::EVENT)?.execute(params![
-                        e.id,
-                        e.raw_id,
-                        &*e.server,
-                        e.at,
-                        &*e.kind,
-                        e.meeting_internal,
-                        e.meeting_external,
-                        e.user_internal,
-                        e.user_external,
-                        e.raw_kind,
-                        &*e.json,
-                    ])?;
-                }
-                Record::Run(run) => {
-                    let head = run.head();
-                    if head.outcome == "delivered" {
-                        advance(&mut cursors, &head.server, &head.hook_id, run.last_event());
-                    }
-                    run.insert(&tx)?;
-                }
-                Record::Cursor {
-                    server,
-                    hook_id,
-                    through,
-                } => {
-                    // One write per hook and batch, however many deliveries finished.
-                    advance(&mut cursors, server, hook_id, *through);
-                }
-                Record::HookChange {
-                    server,
-                    hook_id,
-                    action,
-                    callback_url,
-                    detail,
-                } => {
-                    tx.prepare_cached(Statements::HOOK)?.execute(params![
-                        &**server,
-                        hook_id,
-                        bluehook_core::now_ms() as i64,
-                        action,
-                        callback_url,
-                        detail
-                    ])?;
-                }
-                Record::Gap {
-                    server,
-                    started_at,
-                    ended_at,
-                    detail,
-                } => {
-                    let sql = if ended_at.is_some() {
-                        Statements::GAP_CLOSE
-                    } else {
-                        Statements::GAP_OPEN
-                    };
-                    let changed = tx
-                        .prepare_cached(sql)?
-                        .execute(params![&**server, started_at, ended_at, detail])?;
-                    if changed == 0 {
-                        // The outage began before this process started: record it whole.
-                        tx.prepare_cached(Statements::GAP_OPEN)?
-                            .execute(params![&**server, started_at, ended_at, detail])?;
-                    }
-                }
-            }
-        }
-    }
-    for ((server, hook_id), through) in cursors {
-        tx.prepare_cached(Statements::CURSOR)?
-            .execute(params![&*server, &*hook_id, through])?;
-    }
-    tx.commit()?;
-    Ok(max_event)
 }
 
 /// Copies the WAL back into the database once the writer has been quiet for [`QUIET_MS`] after
@@ -611,15 +537,12 @@ const WAL_LIMIT: u64 = 1024 * 1024;
 
 /// The writer's inputs and outputs.
 struct Writer<'a> {
-    conn: Connection,
-    events: mpsc::Receiver<Record>,
+    events: mpsc::Receiver<Durable>,
     bulk: &'a BatchQueue<Record>,
-    journal: Journal,
+    /// The journal, shared with the importer.
+    handoff: &'a Handoff,
     /// Highest event id in the journal: deliveries may start.
     durable: Raiser,
-    /// Highest event id imported into SQLite.
-    imported: Raiser,
-    path: &'a Path,
 }
 
 fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
@@ -641,42 +564,34 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
     let (mut events_open, mut bulk_open) = (true, true);
     // When the last write of events began.
     let mut last_append = Instant::now() - EVENT_WRITE_GAP;
-    let mut clock = ImportClock {
-        last_busy: last_append,
-        oldest_waiting: w.journal.has_waiting().then(Instant::now),
-        paused_until: None,
-    };
     while events_open || bulk_open {
-        let now = Instant::now();
-        // Attempts, cursors and hook changes do not wait for the import of the events they
-        // follow: at start, the journal is imported before anything else.
-        let import_at = clock.due(&w.journal, !events_open, now);
-        let due = match (import_at, bulk_since.map(|t| t + BULK_DELAY)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let due = bulk_since.map(|t| t + BULK_DELAY);
         // Wait for an event, for bulk records (the first, or a full batch), or for a deadline.
         let events = &mut w.events;
         let wake = runtime.block_on(async {
-            let sleep = tokio::time::sleep_until(due.unwrap_or(now).into());
+            let sleep = tokio::time::sleep_until(due.unwrap_or_else(Instant::now).into());
             tokio::select! {
                 biased;
-                r = events.recv(), if events_open => r.map_or(Wake::EventsClosed, Wake::Event),
+                r = events.recv(), if events_open => match r {
+                    Some(first) => {
+                        first.add_to(&mut batch);
+                        Wake::Events
+                    }
+                    None => Wake::EventsClosed,
+                },
                 ready = w.bulk.wait(bulk_since.is_some()), if bulk_open => Wake::Bulk(ready),
                 _ = sleep, if due.is_some() => Wake::Due,
             }
         });
         match wake {
             // Events (what deliveries wait for) go to the journal at once.
-            Wake::Event(first) => {
+            Wake::Events => {
                 // Under load, let events gather for a moment: one write for many.
                 let since = last_append.elapsed();
                 if since < EVENT_WRITE_GAP {
                     std::thread::sleep(EVENT_WRITE_GAP - since);
                 }
                 last_append = Instant::now();
-                clock.last_busy = last_append;
-                batch.push(first);
                 drain_events(&mut w.events, &mut batch);
                 w.append(&batch);
                 batch.clear();
@@ -684,88 +599,24 @@ fn write_loop(mut w: Writer<'_>, last_write: &AtomicI64) {
             Wake::EventsClosed => events_open = false,
             Wake::Bulk(Ready::Items) => {
                 bulk_since = Some(Instant::now());
-                clock.last_busy = Instant::now();
+                w.handoff.busy();
             }
             Wake::Bulk(Ready::Full) => {
                 // Workers are about to wait for room.
-                w.flush_bulk(&mut taken, &mut batch);
+                w.flush_bulk(&mut taken);
                 bulk_since = None;
-                clock.last_busy = Instant::now();
             }
             Wake::Due => {}
             Wake::Bulk(Ready::Closed) => bulk_open = false,
         }
-        // Deadlines are looked at after every wake-up, not only when the timer wins the
-        // (biased) select: under a steady stream of events it never would, and neither bulk
-        // records nor the import would be written until the stream paused.
-        let now = Instant::now();
-        if bulk_since.is_some_and(|t| t + BULK_DELAY <= now) {
-            w.flush_bulk(&mut taken, &mut batch);
+        // The deadline is looked at after every wake-up, not only when the timer wins the
+        // (biased) select: under a steady stream of events it never would, and bulk records
+        // would not be written until the stream paused.
+        if bulk_since.is_some_and(|t| t + BULK_DELAY <= Instant::now()) {
+            w.flush_bulk(&mut taken);
             bulk_since = None;
-            clock.last_busy = now;
-        }
-        if clock
-            .due(&w.journal, !events_open, now)
-            .is_some_and(|t| t <= now)
-        {
-            match w.import_slice() {
-                Ok(()) => clock.paused_until = None,
-                Err(e) => {
-                    tracing::error!(path = %w.journal.path().display(), error = %e, "cannot read the event journal; will retry");
-                    clock.paused_until = Some(now + Duration::from_secs(1));
-                }
-            }
-            if !w.journal.has_waiting() {
-                clock.oldest_waiting = None;
-            }
-        }
-        if clock.oldest_waiting.is_none() && w.journal.has_waiting() {
-            // Events or attempt runs journaled in this round.
-            clock.oldest_waiting = Some(Instant::now());
         }
         last_write.store(bluehook_core::now_ms() as i64, Ordering::Relaxed);
-    }
-    // Stopping: everything journaled goes into SQLite, and the journal is left empty.
-    while w.journal.has_waiting() {
-        if let Err(e) = w.import_slice() {
-            tracing::error!(path = %w.journal.path().display(), error = %e, "cannot read the event journal; it is imported at the next start");
-            break;
-        }
-    }
-}
-
-/// Whether so much waits in the journal that it is imported at once, in large slices.
-fn lagging(journal: &Journal) -> bool {
-    journal.waiting() >= IMPORT_LAG || journal.waiting_bytes() >= IMPORT_LAG_BYTES
-}
-
-/// What decides when the journal is imported.
-struct ImportClock {
-    /// When the relay was last seen busy: an event came, or workers handed over attempts (they
-    /// do at least every GATHER_MS while delivering), so a burst is over only once its
-    /// deliveries are.
-    last_busy: Instant,
-    /// When the oldest record not yet imported was journaled.
-    oldest_waiting: Option<Instant>,
-    /// After a failed read of the journal, when to try again.
-    paused_until: Option<Instant>,
-}
-
-impl ImportClock {
-    /// When what waits in `journal` is to be imported (None: nothing waits): once the relay has
-    /// been quiet for [`IMPORT_QUIET`], once the oldest record has waited [`IMPORT_MAX_AGE`],
-    /// and at once when much waits or the writer is stopping; never before a paused import may
-    /// try again.
-    fn due(&self, journal: &Journal, stopping: bool, now: Instant) -> Option<Instant> {
-        journal.has_waiting().then(|| {
-            let due = if lagging(journal) || stopping {
-                now
-            } else {
-                (self.last_busy + IMPORT_QUIET)
-                    .min(self.oldest_waiting.unwrap_or(now) + IMPORT_MAX_AGE)
-            };
-            self.paused_until.map_or(due, |t| due.max(t))
-        })
     }
 }
 
@@ -779,114 +630,28 @@ impl Writer<'_> {
     /// Appends the journal's records among `records`, retrying until they are in.
     fn journal_append(&mut self, records: &[Record]) {
         let mut delay = Duration::from_millis(50);
-        while let Err(e) = self.journal.append(records) {
-            tracing::error!(path = %self.journal.path().display(), error = %e, records = records.len(), retry_in_ms = delay.as_millis() as u64, "event journal write failed; retrying");
+        while let Err(e) = self.handoff.append(records) {
+            tracing::error!(path = %self.handoff.journal_path().display(), error = %e, records = records.len(), retry_in_ms = delay.as_millis() as u64, "event journal write failed; retrying");
             std::thread::sleep(delay);
             delay = (delay * 2).min(Duration::from_secs(5));
         }
     }
 
-    /// Writes bulk records: attempt runs and cursors to the journal, imported with the events
-    /// when the relay is quiet (in a burst their SQLite rows, indexes and checkpoints cost the
-    /// delivery threads 4–7% of their throughput); hook changes and gaps to SQLite, a slice per
-    /// commit, journaling events that come meanwhile between slices so that a large bulk batch
-    /// does not hold deliveries up for the whole of its writing.
-    fn write_bulk(&mut self, records: &mut Vec<Record>, batch: &mut Vec<Record>) {
-        self.journal_append(records);
-        // Cursors follow the runs before them through the journal: in SQLite a hook's cursor
-        // is never ahead of attempts still waiting there (retention keeps what follows the
-        // lowest cursor).
-        records.retain(|r| !matches!(r, Record::Run(_) | Record::Cursor { .. }));
-        for slice in records.chunks(BULK_SLICE) {
-            drain_events(&mut self.events, batch);
-            if !batch.is_empty() {
-                self.append(batch);
-                batch.clear();
-            }
-            commit(&mut self.conn, &[], slice, &self.imported, self.path);
-        }
-    }
-
-    /// Imports the next [`IMPORT_SLICE`] journaled records ([`IMPORT_SLICE_LAGGING`] when the
-    /// import lags) into SQLite in one transaction (retried until it is in: only reading the
-    /// journal can fail).
-    fn import_slice(&mut self) -> Result<(), StoreError> {
-        let max = if lagging(&self.journal) {
-            IMPORT_SLICE_LAGGING
-        } else {
-            IMPORT_SLICE
-        };
-        let (conn, imported, path) = (&mut self.conn, &self.imported, self.path);
-        import_next(&mut self.journal, max, |records| {
-            commit(conn, records, &[], imported, path);
-            Ok(())
-        })?;
-        Ok(())
-    }
-
-    /// Takes the bulk records waiting and writes them.
-    fn flush_bulk(&mut self, taken: &mut Vec<Record>, batch: &mut Vec<Record>) {
+    /// Takes the bulk records waiting and writes them: attempt runs and cursors to the journal,
+    /// imported with the events when the relay is quiet (in a burst their SQLite rows, indexes
+    /// and checkpoints cost the delivery threads 4–7% of their throughput), after the runs
+    /// before them (so in SQLite a hook's cursor is never ahead of attempts still waiting:
+    /// retention keeps what follows the lowest cursor); hook changes and gaps to the importer,
+    /// which commits them at once.
+    fn flush_bulk(&mut self, taken: &mut Vec<Record>) {
         self.bulk.take_into(taken);
-        self.write_bulk(taken, batch);
-        taken.clear();
-    }
-}
-
-/// Moves the next `max` journaled records into SQLite with `store`, then marks them imported.
-/// A torn tail met on the way (a kill in the middle of a write) is dropped and logged. Returns
-/// how many records moved.
-fn import_next(
-    journal: &mut Journal,
-    max: usize,
-    store: impl FnOnce(&[Record]) -> Result<(), StoreError>,
-) -> Result<usize, StoreError> {
-    let read = journal
-        .read_waiting(max)
-        .map_err(|e| journal_error(journal, e))?;
-    store(&read.records)?;
-    journal
-        .imported(read.end, read.records.len())
-        .map_err(|e| journal_error(journal, e))?;
-    if read.torn > 0 {
-        tracing::warn!(path = %journal.path().display(), bytes = read.torn, "the event journal ends in a torn write (the process was killed in the middle of it); its last bytes are dropped");
-        journal.discard().map_err(|e| journal_error(journal, e))?;
-    }
-    Ok(read.records.len())
-}
-
-/// An I/O error of `journal`, naming it.
-fn journal_error(journal: &Journal, source: std::io::Error) -> StoreError {
-    StoreError::Journal {
-        path: journal.path().to_owned(),
-        source,
-    }
-}
-
-/// Imports what an earlier process left in the journal, before ids are handed out again.
-/// Rows already in SQLite (imported before a crash emptied the journal) stay as they are.
-fn import_leftovers(
-    conn: &mut Connection,
-    journal: &mut Journal,
-    path: &Path,
-) -> Result<(), StoreError> {
-    let mut n = 0;
-    while journal.has_waiting() {
-        n += import_next(journal, IMPORT_SLICE, |records| {
-            write_batch(conn, records, &[])
-                .map(drop)
-                .map_err(|source| StoreError::Sqlite {
-                    path: path.to_owned(),
-                    source,
-                })
-        })?;
-    }
-    if n > 0 {
-        tracing::info!(
-            records = n,
-            "imported the event journal left by the last run"
+        self.journal_append(taken);
+        self.handoff.hand_over(
+            taken
+                .drain(..)
+                .filter(|r| matches!(r, Record::HookChange { .. } | Record::Gap { .. })),
         );
     }
-    Ok(())
 }
 
 /// The highest event id among `records` (0 if none).
@@ -901,11 +666,11 @@ fn max_event(records: &[Record]) -> i64 {
         .unwrap_or(0)
 }
 
-/// Moves events waiting in the channel into `batch`, up to [`BATCH`].
-fn drain_events(events: &mut mpsc::Receiver<Record>, batch: &mut Vec<Record>) {
+/// Moves events waiting in the channel into `batch`, up to about [`BATCH`].
+fn drain_events(events: &mut mpsc::Receiver<Durable>, batch: &mut Vec<Record>) {
     while batch.len() < BATCH {
         match events.try_recv() {
-            Ok(r) => batch.push(r),
+            Ok(r) => r.add_to(batch),
             Err(_) => break,
         }
     }
@@ -913,7 +678,8 @@ fn drain_events(events: &mut mpsc::Receiver<Record>, batch: &mut Vec<Record>) {
 
 /// What woke the writer.
 enum Wake {
-    Event(Record),
+    /// Raw messages or events came (they are in the batch).
+    Events,
     EventsClosed,
     Bulk(Ready),
     Due,
@@ -925,68 +691,18 @@ enum Wake {
 /// save the writer a wake-up and a system call per event.
 const EVENT_WRITE_GAP: Duration = Duration::from_micros(250);
 
-/// Journaled events wait for their import into SQLite until no event has come for this long
-/// (a burst is over)…
-const IMPORT_QUIET: Duration = Duration::from_millis(100);
-/// …or the oldest has waited this long (under steady load: the search lags at most about this
-/// much behind)…
-const IMPORT_MAX_AGE: Duration = Duration::from_secs(2);
-/// …or this many records wait…
-const IMPORT_LAG: usize = 32_768;
-/// …or this many bytes of journal.
-const IMPORT_LAG_BYTES: u64 = 64 << 20;
-/// Records per import transaction: a few milliseconds of the writer's time, after which
-/// events that came meanwhile are journaled first.
-const IMPORT_SLICE: usize = 256;
-/// Records per import transaction when the import lags (the relay takes in events faster than
-/// SQLite stores them): fewer, larger commits store more a second, and deliveries then wait
-/// a few more milliseconds for their events' journal writes.
-const IMPORT_SLICE_LAGGING: usize = 4096;
-
 /// Bulk records that wake the writer for a commit.
 const BULK_BATCH: usize = 4096;
 /// Bulk records waiting before workers wait (a few MiB: the queue is a `Vec` of records).
 const BULK_CAPACITY: usize = 16_384;
-/// Bulk records per commit.
-const BULK_SLICE: usize = 1024;
 /// How long bulk records may wait for more.
 const BULK_DELAY: Duration = Duration::from_millis(25);
 
-/// Writes one batch, retrying until it is in; then moves the import watermark.
-fn commit(
-    conn: &mut Connection,
-    events: &[Record],
-    bulk: &[Record],
-    imported: &Raiser,
-    path: &Path,
-) {
-    let rows = events.len() + bulk.len();
-    let mut delay = Duration::from_millis(50);
-    loop {
-        let started = Instant::now();
-        match write_batch(conn, events, bulk) {
-            Ok(max_event) => {
-                let took = started.elapsed();
-                if took > Duration::from_millis(20) {
-                    tracing::debug!(rows, took_ms = took.as_millis() as u64, "slow audit commit");
-                }
-                imported.raise(max_event);
-                return;
-            }
-            Err(e) => {
-                tracing::error!(path = %path.display(), error = %e, rows, retry_in_ms = delay.as_millis() as u64, "audit log write failed; retrying");
-                std::thread::sleep(delay);
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn event(id: i64) -> Record {
+    pub(crate) fn event(id: i64) -> Record {
         Record::Event(EventRow {
             id,
             raw_id: 0,
@@ -1087,7 +803,7 @@ mod tests {
         j.append(&[event(2), event(3), event(4)]).unwrap();
         drop(j);
         let mut conn = Connection::open(&db).unwrap();
-        write_batch(&mut conn, &[event(3)], &[]).unwrap();
+        crate::import::write_batch(&mut conn, &[event(3)]).unwrap();
         drop(conn);
         let mut bytes = std::fs::read(&journal).unwrap();
         bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2]);
@@ -1125,6 +841,58 @@ mod tests {
             .unwrap();
     }
 
+    /// Deliveries wait for their events' journal writes, never for SQLite: with the database
+    /// locked by another process, so that whatever goes into SQLite waits, events are still
+    /// journaled at once, and once the lock is gone everything arrives in SQLite.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn events_are_journaled_while_sqlite_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open_in(dir.path()).unwrap();
+        let (log, writer) = AuditLog::start(store.path()).unwrap();
+        let locker = Connection::open(store.path()).unwrap();
+        locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        // A hook change goes to SQLite at once (it does not wait for a quiet relay), and so
+        // meets the lock within moments.
+        log.record_soon(Record::HookChange {
+            server: Arc::from("default"),
+            hook_id: "h".into(),
+            action: "created",
+            callback_url: "http://127.0.0.1:9/".into(),
+            detail: None,
+        });
+        let started = Instant::now();
+        let mut last = 0;
+        // Past the bulk records' 25 ms and the import's quiet 100 ms, many times over.
+        while started.elapsed() < Duration::from_secs(1) {
+            last = log
+                .record_event(None, |id| match event(id) {
+                    Record::Event(e) => e,
+                    _ => unreachable!(),
+                })
+                .await;
+            tokio::time::timeout(Duration::from_secs(2), log.wait_durable(last))
+                .await
+                .unwrap_or_else(|_| panic!("event {last} waited for the locked database"));
+        }
+        assert_eq!(count(store.path()), 0, "the lock held SQLite back");
+        locker.execute_batch("COMMIT").unwrap();
+        log.wait_imported(last).await;
+        assert_eq!(count(store.path()), last);
+        let changes: i64 = Connection::open(store.path())
+            .unwrap()
+            .query_row(
+                "SELECT COUNT(*) FROM hook_log WHERE hook_id = 'h'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(changes, 1);
+        drop(log);
+        tokio::task::spawn_blocking(move || writer.join().unwrap())
+            .await
+            .unwrap();
+    }
+
     /// Under a stream of events that never pauses, the journal still goes into SQLite (at the
     /// latest after IMPORT_MAX_AGE): the writer's deadlines are not starved by its events.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1149,7 +917,7 @@ mod tests {
             }
         });
         let imported = tokio::time::timeout(
-            IMPORT_MAX_AGE + Duration::from_secs(1),
+            crate::import::IMPORT_MAX_AGE + Duration::from_secs(1),
             log.wait_imported(1),
         )
         .await;

@@ -4,9 +4,12 @@
 //! Appending a batch of events here is one `write` of a few KiB; inserting them into SQLite
 //! (two rows, four indexes, the WAL) costs ten times as much CPU, and on a small machine that
 //! CPU came straight off delivery during bursts. So the audit log's writer appends events to
-//! this file, lets their deliveries go, and imports them into SQLite later, when the relay is
-//! quiet or the journal has grown (see [`crate::audit`]). Once everything in it is imported, the
-//! file is emptied.
+//! this file, lets their deliveries go, and the importer moves them into SQLite later, when the relay is
+//! quiet or the journal has grown (see [`crate::import`]). Once everything in it is imported, the
+//! file is emptied. The importer reads a snapshot of what waits ([`Journal::snapshot`]) while
+//! the writer goes on appending, so under a stream that never pauses the file may never be all
+//! imported at once: then, once much of it is, it is set aside as `<database>-events.log.1`
+//! (imported first, also at start, and removed once done) and a new file begun.
 //!
 //! The file is `<database>-events.log`: frames of a little-endian `u32` length, the body's
 //! CRC-32 and the body (a tag byte, then the record's fields). Durability is SQLite's with
@@ -40,19 +43,69 @@ const RUN: u8 = 4;
 /// A hook's cursor (how far it got), behind the runs before it.
 const CURSOR: u8 = 5;
 
-/// The journal file and how much of it is imported.
+/// Once this much of the file is imported while records still wait in it (a stream that never
+/// pauses long enough for the import to catch up), the file is set aside for a fresh one.
+const SET_ASIDE_BYTES: u64 = 16 << 20;
+
+/// The journal's files and how much of them is imported.
 #[derive(Debug)]
 pub struct Journal {
-    file: File,
+    /// The file appended to.
+    current: Segment,
+    /// The file set aside (see [`SET_ASIDE_BYTES`]): its records come before the current
+    /// file's, and it is removed once they are imported.
+    earlier: Option<Segment>,
+    /// Records written and not imported.
+    waiting: usize,
+    /// Encoding buffer, kept for its capacity.
+    buf: Vec<u8>,
+}
+
+/// One of the journal's files.
+#[derive(Debug)]
+struct Segment {
+    /// Shared with [`Waiting`] snapshots, which read it while appends go on.
+    file: Arc<File>,
     path: PathBuf,
     /// Bytes written (the file's length).
     written: u64,
     /// Bytes whose records are in SQLite.
     imported: u64,
-    /// Records written and not imported.
-    waiting: usize,
-    /// Encoding buffer, kept for its capacity.
-    buf: Vec<u8>,
+}
+
+impl Segment {
+    /// Opens (creating, owner-only) the file at `path`. Everything in it counts as not
+    /// imported.
+    fn open(path: PathBuf) -> std::io::Result<Segment> {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path)?;
+        Ok(Segment {
+            written: file.metadata()?.len(),
+            file: Arc::new(file),
+            path,
+            imported: 0,
+        })
+    }
+
+    fn has_waiting(&self) -> bool {
+        self.imported < self.written
+    }
+
+    /// What waits in it now.
+    fn snapshot(&self, reaches_end: bool) -> Waiting {
+        Waiting {
+            file: self.file.clone(),
+            start: self.imported,
+            end: self.written,
+            reaches_end,
+        }
+    }
 }
 
 /// What a read of the journal found.
@@ -66,38 +119,53 @@ pub struct Read {
     pub torn: u64,
 }
 
+/// The records waiting in one of the journal's files when [`Journal::snapshot`] was taken.
+#[derive(Debug)]
+pub struct Waiting {
+    file: Arc<File>,
+    /// Where they start: past the imported records.
+    start: u64,
+    /// Where they end: the file's length then.
+    end: u64,
+    /// Whether the file is the one appended to: no other records waited behind these.
+    reaches_end: bool,
+}
+
 impl Journal {
     /// The journal of the database at `db`.
     pub fn path_for(db: &Path) -> PathBuf {
         PathBuf::from(format!("{}-events.log", db.display()))
     }
 
+    /// Where the journal's file set aside is kept.
+    fn earlier_path(current: &Path) -> PathBuf {
+        let mut path = current.as_os_str().to_owned();
+        path.push(".1");
+        PathBuf::from(path)
+    }
+
     /// Opens (creating, owner-only) the journal of `db`. Everything in it counts as not
     /// imported.
     pub fn open(db: &Path) -> std::io::Result<Journal> {
         let path = Self::path_for(db);
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true).append(true).create(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let file = options.open(&path)?;
-        let written = file.metadata()?.len();
+        let earlier_path = Self::earlier_path(&path);
+        let earlier = match earlier_path.try_exists()? {
+            true => Some(Segment::open(earlier_path)?),
+            false => None,
+        };
+        let current = Segment::open(path)?;
         Ok(Journal {
-            file,
-            path,
-            written,
-            imported: 0,
-            waiting: usize::from(written > 0),
+            waiting: usize::from(current.written > 0)
+                + usize::from(earlier.as_ref().is_some_and(|e| e.written > 0)),
+            current,
+            earlier,
             buf: Vec::new(),
         })
     }
 
-    /// The file's path.
+    /// The path of the file appended to.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.current.path
     }
 
     /// Appends the raw messages, events, attempt runs and cursors among `records` (others are
@@ -113,19 +181,20 @@ impl Journal {
         if n == 0 {
             return Ok(());
         }
-        if let Err(e) = self.file.write_all(&self.buf) {
+        let current = &mut self.current;
+        if let Err(e) = (&*current.file).write_all(&self.buf) {
             // A partial write leaves a torn frame: cut it off so that later frames stay readable.
-            let _ = self.file.set_len(self.written);
+            let _ = current.file.set_len(current.written);
             return Err(e);
         }
-        self.written += self.buf.len() as u64;
+        current.written += self.buf.len() as u64;
         self.waiting += n;
         Ok(())
     }
 
     /// Whether records wait to be imported.
     pub fn has_waiting(&self) -> bool {
-        self.imported < self.written
+        self.earlier.is_some() || self.current.has_waiting()
     }
 
     /// How many records wait to be imported (at least 1 when a journal left by an earlier
@@ -136,19 +205,47 @@ impl Journal {
 
     /// Bytes waiting to be imported.
     pub fn waiting_bytes(&self) -> u64 {
-        self.written - self.imported
+        [self.earlier.as_ref(), Some(&self.current)]
+            .into_iter()
+            .flatten()
+            .map(|s| s.written - s.imported)
+            .sum()
     }
 
     /// Reads up to `max` records after the imported ones. A read that meets a damaged frame
     /// stops there and reports the rest of the file as torn.
     pub fn read_waiting(&self, max: usize) -> std::io::Result<Read> {
+        self.snapshot().read(max)
+    }
+
+    /// What waits to be imported first, to be read without the journal: the rest of the file
+    /// set aside if there is one, else of the current file. Appends that follow leave it as it
+    /// is; only [`Journal::imported`], which the reader calls once done, cuts it off.
+    pub fn snapshot(&self) -> Waiting {
+        match &self.earlier {
+            Some(earlier) => earlier.snapshot(false),
+            None => self.current.snapshot(true),
+        }
+    }
+}
+
+impl Waiting {
+    /// Whether `read` (of this) took everything that waited in the journal when the snapshot
+    /// was taken.
+    pub fn all_read(&self, read: &Read) -> bool {
+        self.reaches_end && read.end + read.torn == self.end
+    }
+
+    /// Reads up to `max` records from the start of what waits. A read that meets a damaged frame
+    /// stops there and reports the rest as torn.
+    pub fn read(&self, max: usize) -> std::io::Result<Read> {
         let mut read = Read {
-            end: self.imported,
+            end: self.start,
             ..Read::default()
         };
         let mut chunk = Vec::new();
-        while read.records.len() < max && read.end < self.written {
-            let left = self.written - read.end;
+        while read.records.len() < max && read.end < self.end {
+            let left = self.end - read.end;
             chunk.resize(left.min(READ_CHUNK as u64) as usize, 0);
             self.file.read_exact_at(&mut chunk, read.end)?;
             let mut at = 0;
@@ -194,26 +291,55 @@ impl Journal {
         }
         Ok(read)
     }
+}
 
-    /// Notes that the records up to `end` (from [`Journal::read_waiting`]) are committed to
-    /// SQLite; when that is everything, empties the file.
+impl Journal {
+    /// Notes that the records of the latest [`Journal::snapshot`] up to `end` ([`Read::end`],
+    /// or past a damaged tail [`Read::end`] + [`Read::torn`]) are committed to SQLite. A file
+    /// set aside is removed once all of it is imported; the current file is emptied once all of
+    /// it is, and set aside once [`SET_ASIDE_BYTES`] of it are while more waits.
     pub fn imported(&mut self, end: u64, records: usize) -> std::io::Result<()> {
-        self.imported = end.min(self.written);
         self.waiting = self.waiting.saturating_sub(records);
-        if self.imported == self.written {
-            self.discard()?;
+        if let Some(earlier) = &mut self.earlier {
+            earlier.imported = end.min(earlier.written);
+            if !earlier.has_waiting() {
+                let path = std::mem::take(&mut earlier.path);
+                self.earlier = None;
+                std::fs::remove_file(path)?;
+            }
+            return Ok(());
+        }
+        let current = &mut self.current;
+        current.imported = end.min(current.written);
+        if !current.has_waiting() {
+            if current.written > 0 {
+                current.file.set_len(0)?;
+            }
+            current.written = 0;
+            current.imported = 0;
+            self.waiting = 0;
+        } else if current.imported >= SET_ASIDE_BYTES {
+            self.set_aside()?;
         }
         Ok(())
     }
 
-    /// Empties the file (everything in it is imported, or torn).
-    pub fn discard(&mut self) -> std::io::Result<()> {
-        if self.written > 0 {
-            self.file.set_len(0)?;
-        }
-        self.written = 0;
-        self.imported = 0;
-        self.waiting = 0;
+    /// Renames the current file to the earlier one's name and starts a new one.
+    fn set_aside(&mut self) -> std::io::Result<()> {
+        let path = self.current.path.clone();
+        let earlier_path = Self::earlier_path(&path);
+        std::fs::rename(&path, &earlier_path)?;
+        let fresh = match Segment::open(path.clone()) {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                // Go on appending to the file as it was.
+                let _ = std::fs::rename(&earlier_path, &path);
+                return Err(e);
+            }
+        };
+        let mut earlier = std::mem::replace(&mut self.current, fresh);
+        earlier.path = earlier_path;
+        self.earlier = Some(earlier);
         Ok(())
     }
 }
@@ -585,6 +711,47 @@ mod tests {
         let rest = j.read_waiting(100).unwrap();
         assert_eq!(text(&rest.records), text(&second[1..2]));
         j.imported(rest.end, rest.records.len()).unwrap();
+        assert!(!j.has_waiting());
+        assert_eq!(std::fs::metadata(j.path()).unwrap().len(), 0);
+    }
+
+    /// Under a stream that never lets the import catch up, the file is never all imported: it
+    /// is set aside once much of it is, and removed once its rest is imported, records staying
+    /// in order, also across a restart.
+    #[test]
+    fn a_file_never_all_imported_is_set_aside_and_removed_once_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("log.sqlite3");
+        let earlier = Journal::earlier_path(&Journal::path_for(&db));
+        let mut j = Journal::open(&db).unwrap();
+        let big = raw(1, &"x".repeat(SET_ASIDE_BYTES as usize));
+        j.append(std::slice::from_ref(&big)).unwrap();
+        let first = j.snapshot();
+        // Journaled while the import ran.
+        j.append(&[event(1)]).unwrap();
+        let read = first.read(100).unwrap();
+        assert_eq!(read.records.len(), 1);
+        assert!(first.all_read(&read));
+        j.imported(read.end, 1).unwrap();
+        assert!(earlier.exists(), "set aside");
+        assert_eq!(std::fs::metadata(j.path()).unwrap().len(), 0);
+        j.append(&[event(2)]).unwrap();
+
+        // What a restart now finds: the file set aside first.
+        let reopened = Journal::open(&db).unwrap();
+        let all = reopened.snapshot().read(100).unwrap();
+        assert_eq!(text(&all.records), text(&[big, event(1)]));
+        drop(reopened);
+
+        let rest = j.snapshot();
+        let read = rest.read(100).unwrap();
+        assert_eq!(text(&read.records), text(&[event(1)]));
+        assert!(!rest.all_read(&read), "event 2 waits behind it");
+        j.imported(read.end, 1).unwrap();
+        assert!(!earlier.exists(), "removed once imported");
+        let read = j.read_waiting(100).unwrap();
+        assert_eq!(text(&read.records), text(&[event(2)]));
+        j.imported(read.end, 1).unwrap();
         assert!(!j.has_waiting());
         assert_eq!(std::fs::metadata(j.path()).unwrap().len(), 0);
     }

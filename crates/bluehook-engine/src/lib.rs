@@ -40,6 +40,7 @@ pub mod export;
 pub mod forward;
 pub mod fts;
 pub mod http;
+pub mod import;
 pub mod ingest;
 pub mod journal;
 pub mod live_feed;
