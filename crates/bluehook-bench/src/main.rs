@@ -294,11 +294,16 @@ async fn writer_runs(bursts: usize, n: usize) -> Result<Vec<(String, String)>> {
     let mut gatherings: Vec<Gathering> = (0..HOOKS).map(|_| Gathering::default()).collect();
     let answer = Answer::default();
     let me = std::process::id();
-    let log_threads = |m: &std::collections::BTreeMap<String, u64>| -> [u64; 3] {
-        ["bluehook-audit", "bluehook-checkp", "bluehook-fts"]
-            .map(|t| m.get(t).copied().unwrap_or(0))
+    let log_threads = |m: &std::collections::BTreeMap<String, u64>| -> [u64; 4] {
+        [
+            "bluehook-audit",
+            "bluehook-import",
+            "bluehook-checkp",
+            "bluehook-fts",
+        ]
+        .map(|t| m.get(t).copied().unwrap_or(0))
     };
-    let (mut in_burst, mut after) = ([0u64; 3], [0u64; 3]);
+    let (mut in_burst, mut after) = ([0u64; 4], [0u64; 4]);
     let mut i = 0u64;
     for _ in 0..bursts {
         let start = log_threads(&cpu_by_thread(me));
@@ -354,7 +359,7 @@ async fn writer_runs(bursts: usize, n: usize) -> Result<Vec<(String, String)>> {
             }
         }
         let settled = log_threads(&cpu_by_thread(me));
-        for t in 0..3 {
+        for t in 0..4 {
             in_burst[t] += done[t].saturating_sub(start[t]);
             after[t] += settled[t].saturating_sub(done[t]);
         }
@@ -365,24 +370,23 @@ async fn writer_runs(bursts: usize, n: usize) -> Result<Vec<(String, String)>> {
         .ok();
     let events = (bursts * n) as f64;
     let per = |ns: u64| ns as f64 / events / 1000.0;
+    let threads = |ns: &[u64; 4]| {
+        format!(
+            "writer {:.1}, importer {:.1}, checkpoints {:.1}, full-text {:.1}",
+            per(ns[0]),
+            per(ns[1]),
+            per(ns[2]),
+            per(ns[3])
+        )
+    };
     Ok(vec![
         (
             format!("{bursts} bursts of {n} events (+ raw messages, {HOOKS} hooks' attempts as runs) at 50,000 events/s: log threads' CPU per event during the bursts, µs"),
-            format!(
-                "writer {:.1}, checkpoints {:.1}, full-text {:.1}",
-                per(in_burst[0]),
-                per(in_burst[1]),
-                per(in_burst[2])
-            ),
+            threads(&in_burst),
         ),
         (
             "the same, after the bursts (background work the bursts left), µs per event".into(),
-            format!(
-                "writer {:.1}, checkpoints {:.1}, full-text {:.1}",
-                per(after[0]),
-                per(after[1]),
-                per(after[2])
-            ),
+            threads(&after),
         ),
     ])
 }

@@ -195,9 +195,9 @@ pub enum Live {
     Attempt(Box<AttemptRow>),
 }
 
-/// Records waiting for the writer before senders wait.
+/// Messages (a raw message, an event, or both) waiting for the writer before senders wait.
 const CHANNEL_CAPACITY: usize = 131_072;
-/// Records per transaction at most.
+/// Records per journal write, about (a raw message and its event are not split).
 const BATCH: usize = 512;
 
 /// The audit log handle shared by relays, workers and the API.
@@ -325,9 +325,13 @@ impl AuditLog {
                 })
                 .map_err(thread_error)?
         };
+        let handoff_left = handoff.clone();
         let handle = std::thread::Builder::new()
             .name("bluehook-audit".into())
             .spawn(move || {
+                // Once the writer ends (also by a panic), everything journaled goes into
+                // SQLite, and the journal is left empty.
+                let stop = StopImporter(&handoff);
                 let writer = Writer {
                     events: events_rx,
                     bulk: &bulk,
@@ -335,15 +339,16 @@ impl AuditLog {
                     durable: durable_tx,
                 };
                 write_loop(writer, &last_write);
-                // Stopping: everything journaled goes into SQLite, and the journal is left
-                // empty.
-                handoff.stop();
+                drop(stop);
                 let _ = importer.join();
                 done.store(true, Ordering::SeqCst);
                 let _ = checkpointer.join();
                 let _ = indexer.join();
             })
-            .map_err(thread_error)?;
+            .map_err(|e| {
+                handoff_left.stop();
+                thread_error(e)
+            })?;
         Ok((log, handle))
     }
 
@@ -526,14 +531,23 @@ fn checkpoint_loop(
 
 /// How long (ms) the writer must have been idle before a checkpoint.
 const QUIET_MS: i64 = 250;
-/// WAL waiting to be copied back that triggers a checkpoint even while the writer is busy (the
-/// loop looks every 100 ms, so under load that is about every 100 ms). Small, because a
-/// checkpoint's fsync holds up the writer's next commit for as long as it takes: at 1000
-/// events/s (each commit there rewrites the last page of every table and index, about 30 KB of
-/// WAL per event) a checkpoint at 128 MiB held deliveries up 20–30 ms, one at 16 MiB 3–7 ms;
-/// p99 publish→callback was 1.47 / 1.54 ms at 16 MiB and 1.25 / 0.99 ms at 1 MiB, with ten-hook
-/// burst rates alike.
+/// WAL waiting to be copied back that triggers a checkpoint even while the importer is busy
+/// (the loop looks every 100 ms, so under load that is about every 100 ms). Small, because a
+/// checkpoint's fsync holds up the next commit for as long as it takes. When the writer still
+/// committed, deliveries waited for that: at 1000 events/s (each commit there rewrote the last
+/// page of every table and index, about 30 KB of WAL per event) a checkpoint at 128 MiB held
+/// them up 20–30 ms, one at 16 MiB 3–7 ms; p99 publish→callback was 1.47 / 1.54 ms at 16 MiB
+/// and 1.25 / 0.99 ms at 1 MiB, with ten-hook burst rates alike. Now only the importer waits.
 const WAL_LIMIT: u64 = 1024 * 1024;
+
+/// Tells the importer, when dropped, that the writer has ended.
+struct StopImporter<'a>(&'a Handoff);
+
+impl Drop for StopImporter<'_> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
 
 /// The writer's inputs and outputs.
 struct Writer<'a> {

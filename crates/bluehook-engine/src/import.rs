@@ -4,11 +4,13 @@
 //! The writer ([`crate::audit`]) appends raw messages, events, attempt runs and cursors to the
 //! journal ([`crate::journal`]) and hands hook changes and gaps over. Both share the journal
 //! through a [`Handoff`], whose lock is held to append, to take a snapshot of what waits and to
-//! mark it imported, never while SQLite works. The journal is imported once the relay has been
+//! mark it imported, never while SQLite works or decoded records are freed. The journal is imported once the relay has been
 //! quiet for [`IMPORT_QUIET`], at the latest [`IMPORT_MAX_AGE`] after a record came, and at once
 //! when much waits or the writer has stopped; each commit raises the watermark that searches
 //! wait on. Hook changes and gaps are committed as they come. The importer runs at a lower CPU
-//! priority ([`crate::priority`]): nothing on the delivery path waits for it.
+//! priority ([`crate::priority`]): nothing on the delivery path waits for it, unless the import
+//! falls [`JOURNAL_LIMIT`] behind (SQLite cannot follow the relay for minutes), when journaling
+//! waits for it rather than letting the journal grow without bound.
 
 use rusqlite::{params, Connection};
 use std::path::Path;
@@ -17,7 +19,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::audit::Record;
-use crate::journal::{Journal, Read};
+use crate::journal::{Journal, Read, Waiting};
 use crate::store::StoreError;
 use crate::watermark::Raiser;
 
@@ -31,9 +33,16 @@ pub(crate) const IMPORT_MAX_AGE: Duration = Duration::from_secs(2);
 const IMPORT_LAG: usize = 32_768;
 /// …or this many bytes of journal.
 const IMPORT_LAG_BYTES: u64 = 64 << 20;
-/// Records per import transaction. Larger commits store more a second (each rewrites the last
-/// page of every table and index); this many decoded records are a few MiB at most.
-const IMPORT_SLICE: usize = 2048;
+/// Records per import transaction, and bytes of journal at most (a frame that crosses it is
+/// the last). Larger commits store more a second (each rewrites the last page of every table
+/// and index); the bytes bound the memory the decoded records take.
+const IMPORT_SLICE: (usize, u64) = (2048, 4 << 20);
+/// The same while the import lags: fewer, larger commits store more a second.
+const IMPORT_SLICE_LAGGING: (usize, u64) = (8192, 16 << 20);
+/// Bytes of journal waiting at which the writer waits for the import (the relay then takes in
+/// events as fast as SQLite stores them): far more than a burst leaves, so only a relay fed
+/// faster than SQLite can follow, for minutes, meets it.
+const JOURNAL_LIMIT: u64 = 256 << 20;
 /// The importer's nice value: below the relay and the delivery threads, above the full-text
 /// indexer (19), which follows what it imports.
 const IMPORT_NICE: i32 = 10;
@@ -44,6 +53,10 @@ pub(crate) struct Handoff {
     state: Mutex<Shared>,
     /// Wakes the importer when its next import may be due sooner.
     wake: Condvar,
+    /// Wakes a writer waiting for the journal to shrink below `limit`.
+    room: Condvar,
+    /// [`JOURNAL_LIMIT`] (less in tests).
+    limit: u64,
 }
 
 #[derive(Debug)]
@@ -64,6 +77,8 @@ struct Shared {
     stopping: bool,
     /// The importer is waiting on [`Handoff::wake`].
     sleeping: bool,
+    /// The importer failed: nothing makes room in the journal any more.
+    importer_gone: bool,
 }
 
 impl Handoff {
@@ -79,8 +94,11 @@ impl Handoff {
                 direct: Vec::new(),
                 stopping: false,
                 sleeping: false,
+                importer_gone: false,
             }),
             wake: Condvar::new(),
+            room: Condvar::new(),
+            limit: JOURNAL_LIMIT,
         }
     }
 
@@ -97,9 +115,19 @@ impl Handoff {
     }
 
     /// Appends the journal's records among `records` in one write, and notes the relay busy.
+    /// Waits first while [`JOURNAL_LIMIT`] bytes wait for the import.
     pub(crate) fn append(&self, records: &[Record]) -> std::io::Result<()> {
         let mut s = self.lock();
-        let had_waiting = s.journal.has_waiting();
+        if s.journal.waiting_bytes() >= self.limit {
+            tracing::warn!(
+                waiting_mib = s.journal.waiting_bytes() >> 20,
+                "the audit log's import into SQLite is far behind; events wait for it"
+            );
+            while s.journal.waiting_bytes() >= self.limit && !s.importer_gone {
+                s = self.room.wait(s).unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+        let (had_waiting, was_lagging) = (s.journal.has_waiting(), lagging(&s.journal));
         s.journal.append(records)?;
         let now = Instant::now();
         s.last_busy = now;
@@ -107,7 +135,7 @@ impl Handoff {
         if !had_waiting && s.journal.has_waiting() {
             s.oldest_waiting = Some(now);
             self.nudge(&s);
-        } else if lagging(&s.journal) {
+        } else if !was_lagging && lagging(&s.journal) {
             self.nudge(&s);
         }
         Ok(())
@@ -171,6 +199,18 @@ pub(crate) fn run(
     last_write: &AtomicI64,
 ) {
     crate::priority::lower_current_thread(IMPORT_NICE);
+    // Stops a writer from waiting for room forever if this thread ends unexpectedly.
+    struct Wakes<'a>(&'a Handoff);
+    impl Drop for Wakes<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                tracing::error!("the audit log's importer failed; the event journal is imported at the next start");
+                self.0.lock().importer_gone = true;
+                self.0.room.notify_all();
+            }
+        }
+    }
+    let _wakes = Wakes(handoff);
     let mut store = |records: &[Record]| {
         commit(&mut conn, records, imported, path);
         last_write.store(bluehook_core::now_ms() as i64, Ordering::Relaxed);
@@ -185,6 +225,7 @@ pub(crate) fn run(
             let direct = std::mem::take(&mut s.direct);
             drop(s);
             store(&direct);
+            drop(direct);
             s = handoff.lock();
             continue;
         }
@@ -224,42 +265,79 @@ pub(crate) fn run(
     }
 }
 
-/// Imports the next [`IMPORT_SLICE`] records waiting in the journal with `store`, letting go
-/// of the lock `s` while they are read and stored.
+/// Imports the next slice of the journal ([`IMPORT_SLICE`], or [`IMPORT_SLICE_LAGGING`]) with
+/// `store`, letting go of the lock `s` while it is read, stored and dropped, and while a file
+/// set aside and now imported is removed.
 fn import_slice<'a>(
     handoff: &'a Handoff,
     mut s: MutexGuard<'a, Shared>,
     store: &mut impl FnMut(&[Record]),
 ) -> (MutexGuard<'a, Shared>, std::io::Result<()>) {
     let waiting = s.journal.snapshot();
+    let (records, bytes) = match lagging(&s.journal) {
+        true => IMPORT_SLICE_LAGGING,
+        false => IMPORT_SLICE,
+    };
     s.after_snapshot = None;
     drop(s);
-    let read = waiting.read(IMPORT_SLICE);
-    if let Ok(read) = &read {
+    let covered = waiting.read_up_to(records, bytes).map(|read| {
         store(&read.records);
-    }
-    let mut s = handoff.lock();
-    let result = read.and_then(|read| {
-        mark_imported(&mut s.journal, &read)?;
-        if !s.journal.has_waiting() {
-            s.oldest_waiting = None;
-        } else if waiting.all_read(&read) {
-            // What waits now came after the snapshot, and its age starts there: else a steady
-            // stream would be imported a few records at a time, as they come.
-            s.oldest_waiting = s.after_snapshot;
-        }
-        Ok(())
+        Covered::of(&read, &waiting)
     });
-    (s, result)
+    drop(waiting);
+    let mut s = handoff.lock();
+    let covered = match covered {
+        Ok(covered) => covered,
+        Err(e) => return (s, Err(e)),
+    };
+    let done = mark_imported(&mut s.journal, &covered);
+    if !s.journal.has_waiting() {
+        s.oldest_waiting = None;
+    } else if covered.all {
+        // What waits now came after the snapshot, and its age starts there: else a steady
+        // stream would be imported a few records at a time, as they come.
+        s.oldest_waiting = s.after_snapshot;
+    }
+    handoff.room.notify_all();
+    if let Some(done) = done {
+        drop(s);
+        crate::journal::remove_imported(&done);
+        s = handoff.lock();
+    }
+    (s, Ok(()))
 }
 
-/// Marks the records `read` covered imported, and a damaged tail it met (a kill in the middle
-/// of a write) with them: that is dropped, and logged.
-fn mark_imported(journal: &mut Journal, read: &Read) -> std::io::Result<()> {
-    if read.torn > 0 {
-        tracing::warn!(path = %journal.path().display(), bytes = read.torn, "the event journal ends in a torn write (the process was killed in the middle of it); its last bytes are dropped");
+/// How far a read of the journal went, kept once its records are stored and dropped.
+struct Covered {
+    /// Past the last record read, and past a damaged tail it met.
+    end: u64,
+    /// The damaged tail's length (0: none).
+    torn: u64,
+    /// Records read.
+    records: usize,
+    /// Whether it took everything that waited when the snapshot was taken.
+    all: bool,
+}
+
+impl Covered {
+    fn of(read: &Read, waiting: &Waiting) -> Covered {
+        Covered {
+            end: read.end + read.torn,
+            torn: read.torn,
+            records: read.records.len(),
+            all: waiting.all_read(read),
+        }
     }
-    journal.imported(read.end + read.torn, read.records.len())
+}
+
+/// Marks what a read covered imported, a damaged tail it met (a kill in the middle of a write)
+/// with it: that is dropped, and logged. Returns a file set aside that is now all imported, to
+/// be removed.
+fn mark_imported(journal: &mut Journal, covered: &Covered) -> Option<std::path::PathBuf> {
+    if covered.torn > 0 {
+        tracing::warn!(path = %journal.path().display(), bytes = covered.torn, "the event journal ends in a torn write (the process was killed in the middle of it); its last bytes are dropped");
+    }
+    journal.imported(covered.end, covered.records)
 }
 
 /// Imports what an earlier process left in the journal, before ids are handed out again.
@@ -269,21 +347,25 @@ pub(crate) fn import_leftovers(
     journal: &mut Journal,
     path: &Path,
 ) -> Result<(), StoreError> {
-    let journal_error = |journal: &Journal, source| StoreError::Journal {
-        path: journal.path().to_owned(),
-        source,
-    };
     let mut n = 0;
     while journal.has_waiting() {
-        let read = journal
-            .read_waiting(IMPORT_SLICE)
-            .map_err(|e| journal_error(journal, e))?;
+        let waiting = journal.snapshot();
+        let read = waiting
+            .read_up_to(IMPORT_SLICE_LAGGING.0, IMPORT_SLICE_LAGGING.1)
+            .map_err(|source| StoreError::Journal {
+                path: journal.path().to_owned(),
+                source,
+            })?;
         write_batch(conn, &read.records).map_err(|source| StoreError::Sqlite {
             path: path.to_owned(),
             source,
         })?;
-        mark_imported(journal, &read).map_err(|e| journal_error(journal, e))?;
-        n += read.records.len();
+        let covered = Covered::of(&read, &waiting);
+        drop((read, waiting));
+        if let Some(done) = mark_imported(journal, &covered) {
+            crate::journal::remove_imported(&done);
+        }
+        n += covered.records;
     }
     if n > 0 {
         tracing::info!(
@@ -469,5 +551,39 @@ mod tests {
         result.unwrap();
         assert!(!s.journal.has_waiting());
         assert_eq!(s.oldest_waiting, None);
+    }
+
+    /// A writer far ahead of the import waits for it, and goes on once it has made room.
+    #[test]
+    fn a_writer_far_ahead_of_the_import_waits_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut handoff = Handoff::new(Journal::open(&dir.path().join("db")).unwrap());
+        handoff.limit = 1;
+        let handoff = Arc::new(handoff);
+        handoff.append(&[event(1)]).unwrap();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let writer = std::thread::spawn({
+            let handoff = handoff.clone();
+            move || {
+                handoff.append(&[event(2)]).unwrap();
+                done_tx.send(()).unwrap();
+            }
+        });
+        assert_eq!(
+            done_rx.recv_timeout(Duration::from_millis(300)),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout),
+            "the writer went past the limit"
+        );
+        assert_eq!(handoff.lock().journal.waiting(), 1);
+        let (s, result) = import_slice(&handoff, handoff.lock(), &mut |records| {
+            assert_eq!(records.len(), 1);
+        });
+        result.unwrap();
+        drop(s);
+        done_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the writer still waits");
+        writer.join().unwrap();
+        assert_eq!(handoff.lock().journal.waiting(), 1, "event 2 journaled");
     }
 }

@@ -4,12 +4,13 @@
 //! Appending a batch of events here is one `write` of a few KiB; inserting them into SQLite
 //! (two rows, four indexes, the WAL) costs ten times as much CPU, and on a small machine that
 //! CPU came straight off delivery during bursts. So the audit log's writer appends events to
-//! this file, lets their deliveries go, and the importer moves them into SQLite later, when the relay is
-//! quiet or the journal has grown (see [`crate::import`]). Once everything in it is imported, the
-//! file is emptied. The importer reads a snapshot of what waits ([`Journal::snapshot`]) while
-//! the writer goes on appending, so under a stream that never pauses the file may never be all
-//! imported at once: then, once much of it is, it is set aside as `<database>-events.log.1`
-//! (imported first, also at start, and removed once done) and a new file begun.
+//! this file, lets their deliveries go, and the importer moves them into SQLite later, when the
+//! relay is quiet or the journal has grown (see [`crate::import`]). Once everything in it is
+//! imported, the file is emptied. The importer reads a snapshot of what waits
+//! ([`Journal::snapshot`]) while the writer goes on appending, so under a stream that never
+//! pauses the file may never be all imported at once: then, once much of it is, it is set aside
+//! as `<database>-events.log.1` (imported first, also at start, and removed once done) and a
+//! new file begun.
 //!
 //! The file is `<database>-events.log`: frames of a little-endian `u32` length, the body's
 //! CRC-32 and the body (a tag byte, then the record's fields). Durability is SQLite's with
@@ -57,8 +58,18 @@ pub struct Journal {
     earlier: Option<Segment>,
     /// Records written and not imported.
     waiting: usize,
+    /// How much of the current file is imported when it is set aside.
+    set_aside_at: u64,
     /// Encoding buffer, kept for its capacity.
     buf: Vec<u8>,
+}
+
+/// Removes a file set aside once all of it is imported ([`Journal::imported`]); a failure is
+/// logged (the file is imported again, harmlessly, at the next start).
+pub fn remove_imported(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path) {
+        tracing::warn!(path = %path.display(), error = %e, "cannot remove the imported part of the event journal");
+    }
 }
 
 /// One of the journal's files.
@@ -159,6 +170,7 @@ impl Journal {
                 + usize::from(earlier.as_ref().is_some_and(|e| e.written > 0)),
             current,
             earlier,
+            set_aside_at: SET_ASIDE_BYTES,
             buf: Vec::new(),
         })
     }
@@ -239,17 +251,23 @@ impl Waiting {
     /// Reads up to `max` records from the start of what waits. A read that meets a damaged frame
     /// stops there and reports the rest as torn.
     pub fn read(&self, max: usize) -> std::io::Result<Read> {
+        self.read_up_to(max, u64::MAX)
+    }
+
+    /// Reads up to `max` records, stopping also after the frame that reaches `max_bytes`.
+    pub fn read_up_to(&self, max: usize, max_bytes: u64) -> std::io::Result<Read> {
         let mut read = Read {
             end: self.start,
             ..Read::default()
         };
         let mut chunk = Vec::new();
-        while read.records.len() < max && read.end < self.end {
+        let more = |read: &Read| read.records.len() < max && read.end - self.start < max_bytes;
+        while more(&read) && read.end < self.end {
             let left = self.end - read.end;
             chunk.resize(left.min(READ_CHUNK as u64) as usize, 0);
             self.file.read_exact_at(&mut chunk, read.end)?;
             let mut at = 0;
-            while read.records.len() < max {
+            while more(&read) {
                 let Some(header) = chunk.get(at..at + HEADER) else {
                     if left - (at as u64) < HEADER as u64 {
                         // Not even a whole header before the end of the file: torn.
@@ -295,33 +313,42 @@ impl Waiting {
 
 impl Journal {
     /// Notes that the records of the latest [`Journal::snapshot`] up to `end` ([`Read::end`],
-    /// or past a damaged tail [`Read::end`] + [`Read::torn`]) are committed to SQLite. A file
-    /// set aside is removed once all of it is imported; the current file is emptied once all of
-    /// it is, and set aside once [`SET_ASIDE_BYTES`] of it are while more waits.
-    pub fn imported(&mut self, end: u64, records: usize) -> std::io::Result<()> {
+    /// or past a damaged tail [`Read::end`] + [`Read::torn`]) are committed to SQLite. The
+    /// current file is emptied once all of it is imported, and set aside once
+    /// [`SET_ASIDE_BYTES`] of it are while more waits. Returns the path of a file set aside
+    /// that is now all imported: the caller removes it ([`remove_imported`]), outside any lock
+    /// it holds, as removing a large file takes a while. A failure to empty the file or to set
+    /// it aside is logged and leaves the journal as it was (it grows meanwhile).
+    pub fn imported(&mut self, end: u64, records: usize) -> Option<PathBuf> {
         self.waiting = self.waiting.saturating_sub(records);
         if let Some(earlier) = &mut self.earlier {
             earlier.imported = end.min(earlier.written);
-            if !earlier.has_waiting() {
-                let path = std::mem::take(&mut earlier.path);
-                self.earlier = None;
-                std::fs::remove_file(path)?;
-            }
-            return Ok(());
+            return match earlier.has_waiting() {
+                true => None,
+                false => self.earlier.take().map(|e| e.path),
+            };
         }
         let current = &mut self.current;
         current.imported = end.min(current.written);
         if !current.has_waiting() {
-            if current.written > 0 {
-                current.file.set_len(0)?;
+            match current.file.set_len(0) {
+                Ok(()) => {
+                    current.written = 0;
+                    current.imported = 0;
+                    self.waiting = 0;
+                }
+                Err(e) => {
+                    tracing::warn!(path = %current.path.display(), error = %e, "cannot empty the event journal; it grows until it can be")
+                }
             }
-            current.written = 0;
-            current.imported = 0;
-            self.waiting = 0;
-        } else if current.imported >= SET_ASIDE_BYTES {
-            self.set_aside()?;
+        } else if current.imported >= self.set_aside_at {
+            if let Err(e) = self.set_aside() {
+                tracing::warn!(path = %self.current.path.display(), error = %e, "cannot set the imported part of the event journal aside; it grows meanwhile");
+                // Not again before as much more is imported.
+                self.set_aside_at = self.current.imported + SET_ASIDE_BYTES;
+            }
         }
-        Ok(())
+        None
     }
 
     /// Renames the current file to the earlier one's name and starts a new one.
@@ -340,6 +367,7 @@ impl Journal {
         let mut earlier = std::mem::replace(&mut self.current, fresh);
         earlier.path = earlier_path;
         self.earlier = Some(earlier);
+        self.set_aside_at = SET_ASIDE_BYTES;
         Ok(())
     }
 }
@@ -706,11 +734,11 @@ mod tests {
             text(&[first[0].clone(), first[1].clone(), second[0].clone()])
         );
         assert_eq!(read.torn, 0);
-        j.imported(read.end, read.records.len()).unwrap();
+        assert_eq!(j.imported(read.end, read.records.len()), None);
         assert!(j.has_waiting());
         let rest = j.read_waiting(100).unwrap();
         assert_eq!(text(&rest.records), text(&second[1..2]));
-        j.imported(rest.end, rest.records.len()).unwrap();
+        assert_eq!(j.imported(rest.end, rest.records.len()), None);
         assert!(!j.has_waiting());
         assert_eq!(std::fs::metadata(j.path()).unwrap().len(), 0);
     }
@@ -732,7 +760,7 @@ mod tests {
         let read = first.read(100).unwrap();
         assert_eq!(read.records.len(), 1);
         assert!(first.all_read(&read));
-        j.imported(read.end, 1).unwrap();
+        assert_eq!(j.imported(read.end, 1), None);
         assert!(earlier.exists(), "set aside");
         assert_eq!(std::fs::metadata(j.path()).unwrap().len(), 0);
         j.append(&[event(2)]).unwrap();
@@ -747,11 +775,13 @@ mod tests {
         let read = rest.read(100).unwrap();
         assert_eq!(text(&read.records), text(&[event(1)]));
         assert!(!rest.all_read(&read), "event 2 waits behind it");
-        j.imported(read.end, 1).unwrap();
-        assert!(!earlier.exists(), "removed once imported");
+        let done = j.imported(read.end, 1);
+        assert_eq!(done.as_deref(), Some(earlier.as_path()), "all imported");
+        remove_imported(&earlier);
+        assert!(!earlier.exists());
         let read = j.read_waiting(100).unwrap();
         assert_eq!(text(&read.records), text(&[event(2)]));
-        j.imported(read.end, 1).unwrap();
+        assert_eq!(j.imported(read.end, 1), None);
         assert!(!j.has_waiting());
         assert_eq!(std::fs::metadata(j.path()).unwrap().len(), 0);
     }

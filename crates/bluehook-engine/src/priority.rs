@@ -1,8 +1,9 @@
 //! CPU priority of the audit log's background threads.
 //!
 //! Deliveries wait on the network, so even a busy relay leaves the CPU idle in between. The
-//! full-text indexer, which nothing waits for, runs at a lower scheduling priority (a higher
-//! nice value, per thread on Linux), so when the cores are short its work fills the gaps
+//! full-text indexer (nice 19) and the importer of the event journal (nice 10), which no
+//! delivery waits for (searches do, a moment), run at a lower scheduling priority (a higher
+//! nice value, per thread on Linux), so when the cores are short their work fills the gaps
 //! between deliveries instead of delaying them. The writer keeps its priority: deliveries wait
 //! for its journal writes.
 
