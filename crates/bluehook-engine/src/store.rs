@@ -192,6 +192,9 @@ const MIGRATIONS: &[&str] = &[
     // which a build without this step would take for a torn tail: the newer schema makes it
     // refuse the database instead
     "SELECT 1;",
+    // 6: no table changes; beside the event journal, a part set aside (`-events.log.1`) may
+    // wait for its import, which a build without this step would never import
+    "SELECT 1;",
 ];
 
 /// A read-write connection in WAL mode (commits are not fsynced one by one; checkpoints are),
