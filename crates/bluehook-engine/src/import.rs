@@ -37,8 +37,9 @@ const IMPORT_LAG_BYTES: u64 = 64 << 20;
 /// the last). Larger commits store more a second (each rewrites the last page of every table
 /// and index); the bytes bound the memory the decoded records take.
 const IMPORT_SLICE: (usize, u64) = (2048, 4 << 20);
-/// The same while the import lags: fewer, larger commits store more a second.
-const IMPORT_SLICE_LAGGING: (usize, u64) = (8192, 16 << 20);
+/// The same while the import lags: fewer, larger commits store more a second (the decoded
+/// records then take up to about 12 MiB for a moment).
+const IMPORT_SLICE_LAGGING: (usize, u64) = (4096, 8 << 20);
 /// Bytes of journal waiting at which the writer waits for the import (the relay then takes in
 /// events as fast as SQLite stores them): far more than a burst leaves, so only a relay fed
 /// faster than SQLite can follow, for minutes, meets it.
