@@ -329,8 +329,9 @@ impl AuditLog {
         let handle = std::thread::Builder::new()
             .name("bluehook-audit".into())
             .spawn(move || {
-                // Once the writer ends (also by a panic), everything journaled goes into
-                // SQLite, and the journal is left empty.
+                // Once the writer ends, everything journaled goes into SQLite and the journal
+                // is left empty; on a panic the importer is told all the same, so that it
+                // imports what it can and ends instead of waiting forever.
                 let stop = StopImporter(&handoff);
                 let writer = Writer {
                     events: events_rx,

@@ -80,6 +80,8 @@ struct Shared {
     sleeping: bool,
     /// The importer failed: nothing makes room in the journal any more.
     importer_gone: bool,
+    /// The writer said it waits for the import (once per time the journal is full).
+    warned_full: bool,
 }
 
 impl Handoff {
@@ -96,6 +98,7 @@ impl Handoff {
                 stopping: false,
                 sleeping: false,
                 importer_gone: false,
+                warned_full: false,
             }),
             wake: Condvar::new(),
             room: Condvar::new(),
@@ -119,11 +122,14 @@ impl Handoff {
     /// Waits first while [`JOURNAL_LIMIT`] bytes wait for the import.
     pub(crate) fn append(&self, records: &[Record]) -> std::io::Result<()> {
         let mut s = self.lock();
-        if s.journal.waiting_bytes() >= self.limit {
-            tracing::warn!(
-                waiting_mib = s.journal.waiting_bytes() >> 20,
-                "the audit log's import into SQLite is far behind; events wait for it"
-            );
+        if s.journal.waiting_bytes() >= self.limit && !s.importer_gone {
+            if !s.warned_full {
+                s.warned_full = true;
+                tracing::warn!(
+                    waiting_mib = s.journal.waiting_bytes() >> 20,
+                    "the audit log's import into SQLite is far behind; events wait for it"
+                );
+            }
             while s.journal.waiting_bytes() >= self.limit && !s.importer_gone {
                 s = self.room.wait(s).unwrap_or_else(PoisonError::into_inner);
             }
@@ -299,6 +305,9 @@ fn import_slice<'a>(
         // stream would be imported a few records at a time, as they come.
         s.oldest_waiting = s.after_snapshot;
     }
+    if s.journal.waiting_bytes() < handoff.limit / 2 {
+        s.warned_full = false;
+    }
     handoff.room.notify_all();
     if let Some(done) = done {
         drop(s);
@@ -367,6 +376,13 @@ pub(crate) fn import_leftovers(
             crate::journal::remove_imported(&done);
         }
         n += covered.records;
+    }
+    if !journal.is_empty() {
+        // Frames appended after a torn tail left in place would read as torn at the next start.
+        return Err(StoreError::Journal {
+            path: journal.path().to_owned(),
+            source: std::io::Error::other("imported, but it cannot be emptied"),
+        });
     }
     if n > 0 {
         tracing::info!(

@@ -175,6 +175,11 @@ impl Journal {
         })
     }
 
+    /// Whether the journal holds nothing: no file set aside, and the current file empty.
+    pub fn is_empty(&self) -> bool {
+        self.earlier.is_none() && self.current.written == 0
+    }
+
     /// The path of the file appended to.
     pub fn path(&self) -> &Path {
         &self.current.path
@@ -336,6 +341,7 @@ impl Journal {
                     current.written = 0;
                     current.imported = 0;
                     self.waiting = 0;
+                    self.set_aside_at = SET_ASIDE_BYTES;
                 }
                 Err(e) => {
                     tracing::warn!(path = %current.path.display(), error = %e, "cannot empty the event journal; it grows until it can be")
