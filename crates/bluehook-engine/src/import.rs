@@ -4,10 +4,10 @@
 //! The writer ([`crate::audit`]) appends raw messages, events, attempt runs and cursors to the
 //! journal ([`crate::journal`]) and hands hook changes and gaps over. Both share the journal
 //! through a [`Handoff`], whose lock is held to append, to take a snapshot of what waits and to
-//! mark it imported, never while SQLite works or decoded records are freed. The journal is imported once the relay has been
-//! quiet for [`IMPORT_QUIET`], at the latest [`IMPORT_MAX_AGE`] after a record came, and at once
-//! when much waits or the writer has stopped; each commit raises the watermark that searches
-//! wait on. Hook changes and gaps are committed as they come. The importer runs at a lower CPU
+//! mark it imported, never while SQLite works or decoded records are freed. The journal is
+//! imported once the relay has been quiet for [`IMPORT_QUIET`], at the latest
+//! [`IMPORT_MAX_AGE`] after a record came, and at once when much waits or the writer has
+//! stopped; each commit raises the watermark that searches wait on. Hook changes and gaps are committed as they come. The importer runs at a lower CPU
 //! priority ([`crate::priority`]): nothing on the delivery path waits for it, unless the import
 //! falls [`JOURNAL_LIMIT`] behind (SQLite cannot follow the relay for minutes), when journaling
 //! waits for it rather than letting the journal grow without bound.
@@ -287,7 +287,7 @@ fn import_slice<'a>(
     };
     s.after_snapshot = None;
     drop(s);
-    let covered = waiting.read_up_to(records, bytes).map(|read| {
+    let covered = waiting.read(records, bytes).map(|read| {
         store(&read.records);
         Covered::of(&read, &waiting)
     });
@@ -361,7 +361,7 @@ pub(crate) fn import_leftovers(
     while journal.has_waiting() {
         let waiting = journal.snapshot();
         let read = waiting
-            .read_up_to(IMPORT_SLICE_LAGGING.0, IMPORT_SLICE_LAGGING.1)
+            .read(IMPORT_SLICE_LAGGING.0, IMPORT_SLICE_LAGGING.1)
             .map_err(|source| StoreError::Journal {
                 path: journal.path().to_owned(),
                 source,

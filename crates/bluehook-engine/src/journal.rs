@@ -229,12 +229,6 @@ impl Journal {
             .sum()
     }
 
-    /// Reads up to `max` records after the imported ones. A read that meets a damaged frame
-    /// stops there and reports the rest of the file as torn.
-    pub fn read_waiting(&self, max: usize) -> std::io::Result<Read> {
-        self.snapshot().read(max)
-    }
-
     /// What waits to be imported first, to be read without the journal: the rest of the file
     /// set aside if there is one, else of the current file. Appends that follow leave it as it
     /// is; only [`Journal::imported`], which the reader calls once done, cuts it off.
@@ -244,79 +238,7 @@ impl Journal {
             None => self.current.snapshot(true),
         }
     }
-}
 
-impl Waiting {
-    /// Whether `read` (of this) took everything that waited in the journal when the snapshot
-    /// was taken.
-    pub fn all_read(&self, read: &Read) -> bool {
-        self.reaches_end && read.end + read.torn == self.end
-    }
-
-    /// Reads up to `max` records from the start of what waits. A read that meets a damaged frame
-    /// stops there and reports the rest as torn.
-    pub fn read(&self, max: usize) -> std::io::Result<Read> {
-        self.read_up_to(max, u64::MAX)
-    }
-
-    /// Reads up to `max` records, stopping also after the frame that reaches `max_bytes`.
-    pub fn read_up_to(&self, max: usize, max_bytes: u64) -> std::io::Result<Read> {
-        let mut read = Read {
-            end: self.start,
-            ..Read::default()
-        };
-        let mut chunk = Vec::new();
-        let more = |read: &Read| read.records.len() < max && read.end - self.start < max_bytes;
-        while more(&read) && read.end < self.end {
-            let left = self.end - read.end;
-            chunk.resize(left.min(READ_CHUNK as u64) as usize, 0);
-            self.file.read_exact_at(&mut chunk, read.end)?;
-            let mut at = 0;
-            while more(&read) {
-                let Some(header) = chunk.get(at..at + HEADER) else {
-                    if left - (at as u64) < HEADER as u64 {
-                        // Not even a whole header before the end of the file: torn.
-                        read.torn = left - at as u64;
-                        return Ok(read);
-                    }
-                    break;
-                };
-                let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
-                let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
-                if (HEADER + len) as u64 > left - at as u64 {
-                    // Runs past the end of the file: torn.
-                    read.torn = left - at as u64;
-                    return Ok(read);
-                }
-                if at + HEADER + len > chunk.len() {
-                    if at == 0 {
-                        // One frame larger than a chunk: read it whole.
-                        chunk.resize(HEADER + len, 0);
-                        self.file.read_exact_at(&mut chunk, read.end)?;
-                        continue;
-                    }
-                    break;
-                }
-                let body = &chunk[at + HEADER..at + HEADER + len];
-                match (crc32fast::hash(body) == crc)
-                    .then(|| decode(body))
-                    .flatten()
-                {
-                    Some(record) => read.records.push(record),
-                    None => {
-                        read.torn = left - at as u64;
-                        return Ok(read);
-                    }
-                }
-                at += HEADER + len;
-                read.end += (HEADER + len) as u64;
-            }
-        }
-        Ok(read)
-    }
-}
-
-impl Journal {
     /// Notes that the records of the latest [`Journal::snapshot`] up to `end` ([`Read::end`],
     /// or past a damaged tail [`Read::end`] + [`Read::torn`]) are committed to SQLite. The
     /// current file is emptied once all of it is imported, and set aside once
@@ -375,6 +297,72 @@ impl Journal {
         self.earlier = Some(earlier);
         self.set_aside_at = SET_ASIDE_BYTES;
         Ok(())
+    }
+}
+
+impl Waiting {
+    /// Whether `read` (of this) took everything that waited in the journal when the snapshot
+    /// was taken.
+    pub fn all_read(&self, read: &Read) -> bool {
+        self.reaches_end && read.end + read.torn == self.end
+    }
+
+    /// Reads up to `max` records from the start of what waits, stopping also after the frame
+    /// that reaches `max_bytes`. A read that meets a damaged frame stops there and reports the
+    /// rest as torn.
+    pub fn read(&self, max: usize, max_bytes: u64) -> std::io::Result<Read> {
+        let mut read = Read {
+            end: self.start,
+            ..Read::default()
+        };
+        let mut chunk = Vec::new();
+        let more = |read: &Read| read.records.len() < max && read.end - self.start < max_bytes;
+        while more(&read) && read.end < self.end {
+            let left = self.end - read.end;
+            chunk.resize(left.min(READ_CHUNK as u64) as usize, 0);
+            self.file.read_exact_at(&mut chunk, read.end)?;
+            let mut at = 0;
+            while more(&read) {
+                let Some(header) = chunk.get(at..at + HEADER) else {
+                    if left - (at as u64) < HEADER as u64 {
+                        // Not even a whole header before the end of the file: torn.
+                        read.torn = left - at as u64;
+                        return Ok(read);
+                    }
+                    break;
+                };
+                let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes")) as usize;
+                let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
+                if (HEADER + len) as u64 > left - at as u64 {
+                    // Runs past the end of the file: torn.
+                    read.torn = left - at as u64;
+                    return Ok(read);
+                }
+                if at + HEADER + len > chunk.len() {
+                    if at == 0 {
+                        // One frame larger than a chunk: read it whole.
+                        chunk.resize(HEADER + len, 0);
+                        self.file.read_exact_at(&mut chunk, read.end)?;
+                        continue;
+                    }
+                    break;
+                }
+                let body = &chunk[at + HEADER..at + HEADER + len];
+                match (crc32fast::hash(body) == crc)
+                    .then(|| decode(body))
+                    .flatten()
+                {
+                    Some(record) => read.records.push(record),
+                    None => {
+                        read.torn = left - at as u64;
+                        return Ok(read);
+                    }
+                }
+                at += HEADER + len;
+                read.end += (HEADER + len) as u64;
+            }
+        }
+        Ok(read)
     }
 }
 
@@ -646,6 +634,11 @@ mod tests {
         })
     }
 
+    /// Reads up to `max` records of what waits first, as the importer does.
+    fn read_waiting(j: &Journal, max: usize) -> std::io::Result<Read> {
+        j.snapshot().read(max, u64::MAX)
+    }
+
     fn text(records: &[Record]) -> String {
         format!("{records:?}")
     }
@@ -699,7 +692,7 @@ mod tests {
         ];
         j.append(&runs).unwrap();
         assert_eq!(j.waiting(), 4);
-        let read = j.read_waiting(10).unwrap();
+        let read = read_waiting(&j, 10).unwrap();
         assert_eq!(text(&read.records), text(&runs));
         let Record::Run(run) = &read.records[0] else {
             panic!("a run")
@@ -734,7 +727,7 @@ mod tests {
         j.append(&second).unwrap();
         assert_eq!(j.waiting(), 4, "a hook change is not a journal record");
 
-        let read = j.read_waiting(3).unwrap();
+        let read = read_waiting(&j, 3).unwrap();
         assert_eq!(
             text(&read.records),
             text(&[first[0].clone(), first[1].clone(), second[0].clone()])
@@ -742,7 +735,7 @@ mod tests {
         assert_eq!(read.torn, 0);
         assert_eq!(j.imported(read.end, read.records.len()), None);
         assert!(j.has_waiting());
-        let rest = j.read_waiting(100).unwrap();
+        let rest = read_waiting(&j, 100).unwrap();
         assert_eq!(text(&rest.records), text(&second[1..2]));
         assert_eq!(j.imported(rest.end, rest.records.len()), None);
         assert!(!j.has_waiting());
@@ -763,7 +756,7 @@ mod tests {
         let first = j.snapshot();
         // Journaled while the import ran.
         j.append(&[event(1)]).unwrap();
-        let read = first.read(100).unwrap();
+        let read = first.read(100, u64::MAX).unwrap();
         assert_eq!(read.records.len(), 1);
         assert!(first.all_read(&read));
         assert_eq!(j.imported(read.end, 1), None);
@@ -773,19 +766,19 @@ mod tests {
 
         // What a restart now finds: the file set aside first.
         let reopened = Journal::open(&db).unwrap();
-        let all = reopened.snapshot().read(100).unwrap();
+        let all = reopened.snapshot().read(100, u64::MAX).unwrap();
         assert_eq!(text(&all.records), text(&[big, event(1)]));
         drop(reopened);
 
         let rest = j.snapshot();
-        let read = rest.read(100).unwrap();
+        let read = rest.read(100, u64::MAX).unwrap();
         assert_eq!(text(&read.records), text(&[event(1)]));
         assert!(!rest.all_read(&read), "event 2 waits behind it");
         let done = j.imported(read.end, 1);
         assert_eq!(done.as_deref(), Some(earlier.as_path()), "all imported");
         remove_imported(&earlier);
         assert!(!earlier.exists());
-        let read = j.read_waiting(100).unwrap();
+        let read = read_waiting(&j, 100).unwrap();
         assert_eq!(text(&read.records), text(&[event(2)]));
         assert_eq!(j.imported(read.end, 1), None);
         assert!(!j.has_waiting());
@@ -807,7 +800,7 @@ mod tests {
         // Cut in the middle of the last frame, as a crash during its write would.
         std::fs::write(&path, &full[..full.len() - 5]).unwrap();
         let j = Journal::open(&db).unwrap();
-        let read = j.read_waiting(usize::MAX).unwrap();
+        let read = read_waiting(&j, usize::MAX).unwrap();
         assert_eq!(read.records.len(), 2);
         assert_eq!(read.end, whole);
         assert_eq!(read.torn, full.len() as u64 - 5 - whole);
@@ -818,14 +811,14 @@ mod tests {
         damaged[last] ^= 0x20;
         std::fs::write(&path, &damaged).unwrap();
         let j = Journal::open(&db).unwrap();
-        let read = j.read_waiting(usize::MAX).unwrap();
+        let read = read_waiting(&j, usize::MAX).unwrap();
         assert_eq!(text(&read.records), text(&[raw(1, "{}"), event(1)]));
         assert_eq!(read.torn, full.len() as u64 - whole);
 
         // A write cut inside the next frame's header: fewer bytes than a header remain.
         std::fs::write(&path, &full[..whole as usize + 3]).unwrap();
         let j = Journal::open(&db).unwrap();
-        let read = j.read_waiting(usize::MAX).unwrap();
+        let read = read_waiting(&j, usize::MAX).unwrap();
         assert_eq!(read.records.len(), 2);
         assert_eq!(read.end, whole);
         assert_eq!(read.torn, 3);
