@@ -86,7 +86,14 @@ pub async fn run(args: SimulateArgs, config: &Config) -> Result<()> {
     }
     let scenario = request.scenario(&server.domain)?;
     let steps = bluehook_core::simulate::meeting(&scenario);
-    let mut sink = Sink::redis(&redis).await.with_context(|| {
+    // The server's TLS files go with a rediss:// URL, also one given with --redis.
+    let tls = if redis.starts_with("rediss://") {
+        server.redis_tls()?
+    } else {
+        Default::default()
+    };
+    let client = bluehook_engine::redis_client::open(&redis, &tls)?;
+    let mut sink = Sink::redis(&client).await.with_context(|| {
         format!(
             "cannot connect to {}",
             bluehook_core::config::redact_url(&redis)

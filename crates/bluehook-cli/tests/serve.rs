@@ -3,6 +3,7 @@
 //! caught by a real HTTP receiver.
 
 use bluehook_core::checksum::Algorithm;
+use bluehook_testkit::pki::Pki;
 use bluehook_testkit::{api_url, enc, free_port, get, wait_until, Receiver, RedisServer};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -264,6 +265,50 @@ async fn simulate_publishes_a_meeting_on_redis() {
     assert_eq!(ids.iter().filter(|i| *i == "user-joined").count(), 2);
     let meeting = &receiver.captured()[0].event()[0]["data"]["attributes"]["meeting"];
     assert_eq!(meeting["external-meeting-id"], "demo-1");
+}
+
+#[tokio::test]
+async fn serve_and_simulate_over_tls_with_a_private_ca_and_a_client_certificate() {
+    let certs = tempfile::tempdir().unwrap();
+    let pki = Pki::new(certs.path());
+    let (redis, rediss) = RedisServer::start_tls(&pki);
+    let receiver = Receiver::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let file = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    let env = [
+        ("SHARED_SECRET", SECRET.into()),
+        ("BLUEHOOK_REDIS_URL", rediss.clone()),
+        ("BLUEHOOK_REDIS_CA_FILE", file(&pki.ca)),
+        ("BLUEHOOK_REDIS_CERT_FILE", file(&pki.client.0)),
+        ("BLUEHOOK_REDIS_KEY_FILE", file(&pki.client.1)),
+        ("SERVER_PORT", free_port().to_string()),
+        (
+            "PERMANENT_HOOKS",
+            format!(r#"[{{"url":"{}"}}]"#, receiver.url("/lms")),
+        ),
+    ];
+    let _serve = serve(&env, data.path());
+    assert!(
+        wait_until(WAIT, || redis.subscribers("from-akka-apps-redis-channel")
+            == 1)
+        .await,
+        "bluehook serve subscribed over TLS"
+    );
+    // `bluehook simulate` publishes to the same TLS port with the same files.
+    let out = simulate(
+        &env,
+        &["--users", "1", "--speed", "0", "--meeting-id", "tls-1"],
+    );
+    assert!(out.contains(&rediss), "{out}");
+    assert!(
+        wait_until(WAIT, || event_ids(&receiver).last().map(String::as_str)
+            == Some("rap-post-publish-ended"))
+        .await,
+        "the whole meeting arrives: {:?}",
+        event_ids(&receiver)
+    );
+    let meeting = &receiver.captured()[0].event()[0]["data"]["attributes"]["meeting"];
+    assert_eq!(meeting["external-meeting-id"], "tls-1");
 }
 
 #[tokio::test]

@@ -315,6 +315,16 @@ pub struct ServerConfig {
     /// Redis of the server: `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS
     /// (`REDIS_HOST`, `REDIS_PORT`, `REDIS_PASSWORD`, `BLUEHOOK_REDIS_URL`). Empty: no Redis.
     pub redis_url: Secret,
+    /// `rediss://` only: PEM file of the CA certificate(s) the Redis server's certificate must
+    /// chain to, in place of the public roots: for a Redis with a private CA
+    /// (`BLUEHOOK_REDIS_CA_FILE`).
+    pub redis_ca_file: Option<PathBuf>,
+    /// `rediss://` only: PEM file of the client certificate (chain) to show a Redis that asks
+    /// for one (`tls-auth-clients yes`, Redis's default with TLS) (`BLUEHOOK_REDIS_CERT_FILE`).
+    pub redis_cert_file: Option<PathBuf>,
+    /// `rediss://` only: PEM file of that certificate's private key
+    /// (`BLUEHOOK_REDIS_KEY_FILE`).
+    pub redis_key_file: Option<PathBuf>,
     /// Channels to subscribe to (`BLUEHOOK_REDIS_CHANNELS`, comma-separated).
     pub channels: Vec<String>,
     /// Algorithm of callback checksums (`HOOK_CHECKSUM_ALGORITHM`).
@@ -335,6 +345,9 @@ impl Default for ServerConfig {
             secret: Secret::default(),
             bearer_auth: false,
             redis_url: Secret::new("redis://127.0.0.1:6379"),
+            redis_ca_file: None,
+            redis_cert_file: None,
+            redis_key_file: None,
             channels: DEFAULT_CHANNELS.iter().map(|s| s.to_string()).collect(),
             hook_checksum_algorithm: Algorithm::Sha1,
             include_events: Vec::new(),
@@ -523,6 +536,16 @@ impl Config {
         if let Some((_, v)) = get("BLUEHOOK_REDIS_URL") {
             server.redis_url = Secret::new(v);
         }
+        let path = |v: String| (!v.is_empty()).then(|| PathBuf::from(v));
+        if let Some((_, v)) = get("BLUEHOOK_REDIS_CA_FILE") {
+            server.redis_ca_file = path(v);
+        }
+        if let Some((_, v)) = get("BLUEHOOK_REDIS_CERT_FILE") {
+            server.redis_cert_file = path(v);
+        }
+        if let Some((_, v)) = get("BLUEHOOK_REDIS_KEY_FILE") {
+            server.redis_key_file = path(v);
+        }
         let host = get("REDIS_HOST").map(|(_, v)| v);
         let port = get("REDIS_PORT").map(|(_, v)| v);
         let password = get("REDIS_PASSWORD").map(|(_, v)| v);
@@ -576,6 +599,7 @@ impl Config {
                     )));
                 }
             }
+            s.redis_tls()?;
         }
         let c = &self.catcher;
         if c.keep_per_bin == 0 || c.max_bins == 0 || c.max_total_mb == 0 || c.max_concurrent == 0 {
@@ -590,6 +614,43 @@ impl Config {
             ));
         }
         Ok(())
+    }
+}
+
+/// The files of a server's `rediss://` connection, as configured.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedisTls {
+    /// CA certificates to trust instead of the public roots.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate and its key, for Redis's `tls-auth-clients`.
+    pub client: Option<(PathBuf, PathBuf)>,
+}
+
+impl ServerConfig {
+    /// Its Redis TLS files, checked for shape: a certificate goes with a key, and the files need
+    /// a `rediss://` URL (on `redis://` they would be silently unused).
+    pub fn redis_tls(&self) -> Result<RedisTls, ConfigError> {
+        let name = &self.name;
+        let client = match (&self.redis_cert_file, &self.redis_key_file) {
+            (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid(format!(
+                    "server {name:?}: redis_cert_file and redis_key_file go together"
+                )))
+            }
+        };
+        let tls = RedisTls {
+            ca_file: self.redis_ca_file.clone(),
+            client,
+        };
+        if tls != RedisTls::default() && !self.redis_url.expose().starts_with("rediss://") {
+            return Err(ConfigError::Invalid(format!(
+                "server {name:?}: redis_ca_file, redis_cert_file and redis_key_file need a \
+                 rediss:// redis_url"
+            )));
+        }
+        Ok(tls)
     }
 }
 
@@ -781,6 +842,61 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("shared secret"));
+    }
+
+    #[test]
+    fn redis_tls_files_from_toml_and_environment() {
+        let c = Config::from_toml(
+            r#"
+            [[servers]]
+            name = "a"
+            secret = "x"
+            redis_url = "rediss://redis.example.com:6380"
+            redis_ca_file = "/etc/bluehook/redis-ca.pem"
+            redis_cert_file = "/etc/bluehook/client.pem"
+            redis_key_file = "/etc/bluehook/client.key"
+            "#,
+        )
+        .unwrap();
+        c.validate().unwrap();
+        let tls = c.servers[0].redis_tls().unwrap();
+        assert_eq!(tls.ca_file, Some("/etc/bluehook/redis-ca.pem".into()));
+        assert_eq!(
+            tls.client,
+            Some((
+                "/etc/bluehook/client.pem".into(),
+                "/etc/bluehook/client.key".into()
+            ))
+        );
+
+        let mut c = Config::default();
+        c.apply_env(env(&[
+            ("SHARED_SECRET", "s"),
+            ("BLUEHOOK_REDIS_URL", "rediss://10.0.0.5:6380"),
+            ("BLUEHOOK_REDIS_CA_FILE", "/ca.pem"),
+        ]))
+        .unwrap();
+        c.validate().unwrap();
+        let tls = c.servers[0].redis_tls().unwrap();
+        assert_eq!((tls.ca_file, tls.client), (Some("/ca.pem".into()), None));
+    }
+
+    #[test]
+    fn redis_tls_files_that_would_go_unused_are_refused() {
+        let server = |url: &str, files: &[(&str, &str)]| {
+            let mut c = Config::default();
+            let mut vars = vec![("SHARED_SECRET", "s"), ("BLUEHOOK_REDIS_URL", url)];
+            vars.extend_from_slice(files);
+            c.apply_env(env(&vars)).unwrap();
+            c.validate().err().map(|e| e.to_string())
+        };
+        let plain = server("redis://h:6379", &[("BLUEHOOK_REDIS_CA_FILE", "/ca.pem")]).unwrap();
+        assert!(plain.contains("need a rediss:// redis_url"), "{plain}");
+        let alone = server("rediss://h:6379", &[("BLUEHOOK_REDIS_CERT_FILE", "/c.pem")]).unwrap();
+        assert!(alone.contains("go together"), "{alone}");
+        let key_only = server("rediss://h:6379", &[("BLUEHOOK_REDIS_KEY_FILE", "/k.pem")]);
+        assert!(key_only.unwrap().contains("go together"));
+        assert_eq!(server("rediss://h:6379", &[]), None);
     }
 
     #[test]

@@ -159,6 +159,8 @@ async fn servers(State(state): State<Arc<AdminState>>) -> Response {
                 "name": s.name,
                 "domain": s.domain,
                 "redis_url": redact_url(s.redis_url.expose()),
+                "redis_ca_file": s.redis_ca_file,
+                "redis_cert_file": s.redis_cert_file,
                 "channels": s.channels,
                 "bearer_auth": s.bearer_auth,
                 "hook_checksum_algorithm": s.hook_checksum_algorithm,
@@ -511,7 +513,7 @@ async fn metrics(State(state): State<Arc<AdminState>>) -> Response {
         &'static str,
         fn(&crate::stats::StatsSnapshot) -> u64,
     );
-    let counters: [Counter; 13] = [
+    let counters: [Counter; 14] = [
         (
             "bluehook_messages_received_total",
             "Raw messages received",
@@ -572,6 +574,11 @@ async fn metrics(State(state): State<Arc<AdminState>>) -> Response {
             "bluehook_redis_connects_total",
             "Redis (re)connections",
             |s| s.redis_connects,
+        ),
+        (
+            "bluehook_redis_errors_total",
+            "Failed Redis connections or subscriptions (refused, TLS handshake, authentication)",
+            |s| s.redis_errors,
         ),
     ];
     for (name, help, value) in counters {

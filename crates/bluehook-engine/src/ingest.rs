@@ -38,7 +38,7 @@ pub struct RawMessage {
 pub struct Source {
     /// Server name, for logs.
     pub server: String,
-    /// Redis URL (may hold a password).
+    /// Redis URL (may hold a password), for logs (masked); [`run`] connects with its client.
     pub url: String,
     /// Channels to subscribe to.
     pub channels: Vec<String>,
@@ -52,9 +52,10 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 pub const KEEPALIVE: Duration = Duration::from_secs(30);
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Runs until `cancel`: subscribes, forwards messages to `relay`, reconnects when needed.
+/// Runs until `cancel`: subscribes with `client` (see [`crate::redis_client`]), forwards messages to `relay`, reconnects when needed.
 pub async fn run(
     source: Source,
+    client: redis::Client,
     relay: mpsc::Sender<RawMessage>,
     stats: Arc<ServerStats>,
     audit: Option<Arc<AuditLog>>,
@@ -77,13 +78,6 @@ pub async fn run(
         }
     };
     let shown_url = redact_url(&source.url);
-    let client = match redis::Client::open(source.url.as_str()) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(server = %source.server, url = %shown_url, error = %e, "invalid Redis URL; ingest disabled");
-            return;
-        }
-    };
     let mut backoff = BACKOFF_START;
     let mut down_since: Option<(Instant, std::time::SystemTime)> = None;
     let mut channel_names: Vec<Arc<str>> = source

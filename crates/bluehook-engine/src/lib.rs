@@ -46,6 +46,7 @@ pub mod journal;
 pub mod live_feed;
 pub mod priority;
 pub mod query;
+pub mod redis_client;
 pub mod relay;
 pub mod retention;
 pub mod simulator;
@@ -93,6 +94,14 @@ pub enum EngineError {
     /// The threads that run hook workers could not start.
     #[error("cannot start the delivery threads: {0}")]
     Threads(std::io::Error),
+    /// A server's Redis settings are not usable (URL, TLS files).
+    #[error("server {server:?}: {source}")]
+    Redis {
+        /// The server.
+        server: String,
+        /// Why.
+        source: redis_client::RedisClientError,
+    },
 }
 
 /// Messages waiting for a server's relay before ingest slows down.
@@ -103,6 +112,8 @@ struct ServerRuntime {
     dispatcher: Arc<Dispatcher>,
     stats: Arc<ServerStats>,
     inbox: mpsc::Sender<RawMessage>,
+    /// Its Redis client, when it has a Redis (the simulator publishes with it too).
+    redis: Option<redis::Client>,
 }
 
 /// A running engine.
@@ -169,6 +180,16 @@ impl Engine {
         let mut ingests = Vec::new();
         for server in &config.servers {
             let server = Arc::new(server.clone());
+            let redis = if server.redis_url.is_empty() {
+                None
+            } else {
+                let client = redis_client::open(server.redis_url.expose(), &server.redis_tls()?)
+                    .map_err(|source| EngineError::Redis {
+                        server: server.name.clone(),
+                        source,
+                    })?;
+                Some(client)
+            };
             let stats = Arc::new(ServerStats::default());
             let dispatcher = Dispatcher::start(
                 server.clone(),
@@ -196,7 +217,7 @@ impl Engine {
                 store_unknown: config.audit.store_unknown,
             };
             tracker.spawn(relay.run(rx, cancel.child_token()));
-            if !server.redis_url.is_empty() {
+            if let Some(client) = &redis {
                 let source = ingest::Source {
                     server: server.name.clone(),
                     url: server.redis_url.expose().to_owned(),
@@ -205,6 +226,7 @@ impl Engine {
                 };
                 ingests.push(ingest::run(
                     source,
+                    client.clone(),
                     inbox.clone(),
                     stats.clone(),
                     audit.clone(),
@@ -217,6 +239,7 @@ impl Engine {
                     dispatcher,
                     stats,
                     inbox,
+                    redis,
                 },
             );
         }
@@ -258,7 +281,7 @@ impl Engine {
                 .iter()
                 .map(|s| {
                     let target = simulator::Target {
-                        redis_url: s.redis_url.expose().to_owned(),
+                        redis: servers[&s.name].redis.clone(),
                         domain: s.domain.clone(),
                         inbox: servers[&s.name].inbox.clone(),
                     };

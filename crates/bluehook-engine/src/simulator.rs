@@ -41,9 +41,8 @@ pub enum Sink {
 }
 
 impl Sink {
-    /// A Redis sink on `url`.
-    pub async fn redis(url: &str) -> Result<Sink, SimulateError> {
-        let client = redis::Client::open(url)?;
+    /// A Redis sink through `client` (see [`crate::redis_client`]).
+    pub async fn redis(client: &redis::Client) -> Result<Sink, SimulateError> {
         Ok(Sink::Redis(
             client.get_multiplexed_async_connection().await?,
         ))
@@ -195,8 +194,8 @@ pub struct Started {
 
 /// One server as the simulator sees it.
 pub struct Target {
-    /// Its Redis URL (empty: none).
-    pub redis_url: String,
+    /// Its Redis (none: messages go straight to its relay).
+    pub redis: Option<redis::Client>,
     /// Its domain.
     pub domain: String,
     /// Its relay's inbox.
@@ -266,10 +265,9 @@ impl Simulator {
         let scenario = request.scenario(&target.domain)?;
         let speed = request.speed.unwrap_or(10.0);
         let steps = bluehook_core::simulate::meeting(&scenario);
-        let mut sink = if target.redis_url.is_empty() {
-            Sink::Relay(target.inbox.clone())
-        } else {
-            Sink::redis(&target.redis_url).await?
+        let mut sink = match &target.redis {
+            Some(client) => Sink::redis(client).await?,
+            None => Sink::Relay(target.inbox.clone()),
         };
         let last = steps.last().map(|s| s.at_ms).unwrap_or(0);
         let id = self

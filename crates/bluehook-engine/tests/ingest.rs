@@ -1,10 +1,12 @@
-//! Redis ingest against a real redis-server: bad messages, restarts, authentication.
+//! Redis ingest against a real redis-server: bad messages, restarts, authentication, TLS.
 
 mod common;
 
 use bluehook_core::config::Secret;
+use bluehook_testkit::pki::Pki;
 use bluehook_testkit::{wait_until, Receiver, RedisServer};
 use common::*;
+use std::path::PathBuf;
 
 #[tokio::test]
 async fn bad_messages_are_counted_and_never_fatal() {
@@ -118,6 +120,85 @@ async fn password_and_acl_user_authenticate() {
 }
 
 #[tokio::test]
+async fn rediss_with_a_private_ca_and_a_client_certificate() {
+    let certs = tempfile::tempdir().unwrap();
+    let pki = Pki::new(certs.path());
+    // Redis's default: clients must show a certificate signed by its CA.
+    let (redis, rediss) = RedisServer::start_tls(&pki);
+    let tls_config = |ca: Option<&PathBuf>, client: Option<&(PathBuf, PathBuf)>| {
+        let data = tempfile::tempdir().unwrap();
+        let mut cfg = config(&redis, data.path());
+        let s = cfg.default_server_mut();
+        s.redis_url = Secret::new(rediss.clone());
+        s.redis_ca_file = ca.cloned();
+        s.redis_cert_file = client.map(|c| c.0.clone());
+        s.redis_key_file = client.map(|c| c.1.clone());
+        (cfg, data)
+    };
+
+    // With the CA and the client certificate: subscribed over TLS, events flow.
+    let receiver = Receiver::start().await;
+    let (cfg, _data) = tls_config(Some(&pki.ca), Some(&pki.client));
+    let engine = start(cfg, &redis).await;
+    create_hook(&engine, &receiver.url("/cb"), "").await;
+    redis.publish(AKKA, &raw::chat(1));
+    let got = receiver.wait_for(1, WAIT).await;
+    assert_eq!(chat_number(&got[0]), 1);
+    engine.shutdown().await;
+    assert!(wait_until(WAIT, || redis.subscribers(AKKA) == 0).await);
+
+    // No client certificate (Redis refuses the handshake), the public roots only, or a CA that
+    // did not sign the server's certificate: retried, never fatal, shown as down.
+    let refused = [
+        (Some(&pki.ca), None),
+        (None, Some(&pki.client)),
+        (Some(&pki.stranger_ca), Some(&pki.client)),
+    ];
+    for (ca, client) in refused {
+        let (cfg, _data) = tls_config(ca, client);
+        let engine = bluehook_engine::Engine::start(cfg).await.unwrap();
+        assert!(
+            wait_until(WAIT, || engine.stats("default").unwrap().redis_errors >= 2).await,
+            "CA {ca:?}, client {client:?}: handshake failures are counted"
+        );
+        assert!(!engine.stats("default").unwrap().redis_up);
+        assert_eq!(redis.subscribers(AKKA), 0);
+        // Admins see which files are in use, and the failures in /metrics.
+        let servers = admin_get(&engine, "/api/v1/servers").await;
+        let shown = |key: &str| servers[0][key].as_str().map(PathBuf::from);
+        assert_eq!(shown("redis_ca_file").as_ref(), ca);
+        assert_eq!(shown("redis_cert_file"), client.map(|c| c.0.clone()));
+        let metrics = admin(&engine, reqwest::Method::GET, "/metrics")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let errors: u64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("bluehook_redis_errors_total{server=\"default\"} "))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no Redis error counter in {metrics}"));
+        assert!(errors >= 2, "{metrics}");
+        engine.shutdown().await;
+    }
+
+    // A file that cannot be used stops the start, and the message names it.
+    let missing = certs.path().join("missing-ca.pem");
+    let (cfg, _data) = tls_config(Some(&missing), None);
+    let e = bluehook_engine::Engine::start(cfg)
+        .await
+        .err()
+        .expect("a missing CA file is a startup error")
+        .to_string();
+    assert!(
+        e.contains("redis_ca_file") && e.contains("missing-ca.pem"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
 async fn mappings_survive_a_restart() {
     let redis = RedisServer::start();
     let data = tempfile::tempdir().unwrap();
@@ -168,7 +249,8 @@ async fn keepalive_pings_keep_the_subscription() {
         channels: vec![AKKA.into()],
         keepalive: std::time::Duration::from_millis(50),
     };
-    let task = tokio::spawn(run(source, tx, stats.clone(), None, cancel.clone()));
+    let client = redis::Client::open(redis.url()).unwrap();
+    let task = tokio::spawn(run(source, client, tx, stats.clone(), None, cancel.clone()));
     assert!(wait_until(WAIT, || redis.subscribers(AKKA) == 1).await);
     for i in 0..5 {
         // Idle for several keepalive periods: wait until the server has answered PINGs.

@@ -6,6 +6,7 @@
 //!   from a script (status and delay per request), to watch callbacks and retries.
 //! - [`api_url`]: BBB hooks API URLs with a correct checksum.
 //! - [`wait_until`]: polling with a deadline, never a bare sleep.
+//! - [`pki::Pki`]: test certificates, and [`RedisServer::start_tls`] with them.
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -18,6 +19,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+pub mod pki;
 
 /// Polls `check` every 5 ms until it is true or `timeout` passes; returns whether it became true.
 pub async fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {

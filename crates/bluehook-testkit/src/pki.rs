@@ -1,0 +1,84 @@
+//! Test certificates for TLS: a CA, a server certificate for 127.0.0.1 and a client
+//! certificate signed by it, and a second CA that signed neither, written as PEM files; and a
+//! real `redis-server` that speaks TLS with them.
+
+use crate::{free_port, RedisServer};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+};
+use std::path::{Path, PathBuf};
+
+/// PEM files in a directory of the test's.
+pub struct Pki {
+    /// The CA that signed `server` and `client`.
+    pub ca: PathBuf,
+    /// Certificate and key for 127.0.0.1, for servers.
+    pub server: (PathBuf, PathBuf),
+    /// Certificate and key for clients.
+    pub client: (PathBuf, PathBuf),
+    /// A CA that signed neither.
+    pub stranger_ca: PathBuf,
+}
+
+impl Pki {
+    /// Makes the certificates and writes them into `dir`.
+    pub fn new(dir: &Path) -> Pki {
+        let write = |name: &str, pem: String| {
+            let path = dir.join(name);
+            std::fs::write(&path, pem).expect("write PEM file");
+            path
+        };
+        let (ca_pem, issuer) = ca("Bluehook test CA");
+        let leaf = |name: &str, usage: ExtendedKeyUsagePurpose| {
+            let key = KeyPair::generate().expect("key");
+            let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("params");
+            params.distinguished_name.push(DnType::CommonName, name);
+            params.extended_key_usages = vec![usage];
+            let cert = params.signed_by(&key, &issuer).expect("sign");
+            (
+                write(&format!("{name}.pem"), cert.pem()),
+                write(&format!("{name}.key"), key.serialize_pem()),
+            )
+        };
+        Pki {
+            ca: write("ca.pem", ca_pem),
+            server: leaf("server", ExtendedKeyUsagePurpose::ServerAuth),
+            client: leaf("client", ExtendedKeyUsagePurpose::ClientAuth),
+            stranger_ca: write("stranger-ca.pem", ca("Some other CA").0),
+        }
+    }
+}
+
+/// A self-signed CA: its PEM certificate, and what signs with it.
+fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
+    let key = KeyPair::generate().expect("key");
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    let cert = params.self_signed(&key).expect("self-sign");
+    (cert.pem(), Issuer::new(params, key))
+}
+
+impl RedisServer {
+    /// Starts `redis-server` with TLS on a second port, with `pki`'s server certificate, asking
+    /// clients for a certificate of `pki`'s CA (Redis's default). The plain port stays open, so
+    /// that [`RedisServer::publish`] and [`RedisServer::subscribers`] work as usual. Returns
+    /// the server and its `rediss://127.0.0.1:<tls port>` URL.
+    pub fn start_tls(pki: &Pki) -> (RedisServer, String) {
+        let port = free_port().to_string();
+        let path = |p: &Path| p.to_str().expect("UTF-8 path").to_owned();
+        let redis = RedisServer::start_with(&[
+            "--tls-port",
+            &port,
+            "--tls-cert-file",
+            &path(&pki.server.0),
+            "--tls-key-file",
+            &path(&pki.server.1),
+            "--tls-ca-cert-file",
+            &path(&pki.ca),
+            "--tls-auth-clients",
+            "yes",
+        ]);
+        (redis, format!("rediss://127.0.0.1:{port}"))
+    }
+}
