@@ -17,7 +17,7 @@ pub struct SimulateArgs {
     /// Server (default: the first configured).
     #[arg(long)]
     server: Option<String>,
-    /// Publish to this Redis instead of the server's.
+    /// Publish to this Redis instead of the server's (without the server's TLS files).
     #[arg(long)]
     redis: Option<String>,
     /// Ask the running service (admin API) to run it, even when the server has Redis.
@@ -86,8 +86,9 @@ pub async fn run(args: SimulateArgs, config: &Config) -> Result<()> {
     }
     let scenario = request.scenario(&server.domain)?;
     let steps = bluehook_core::simulate::meeting(&scenario);
-    // The server's TLS files go with a rediss:// URL, also one given with --redis.
-    let tls = if redis.starts_with("rediss://") {
+    // The server's TLS files go with the server's own Redis; another one given with --redis is
+    // reached as its URL says (public roots, no client certificate).
+    let tls = if redis == server.redis_url.expose() {
         server.redis_tls()?
     } else {
         Default::default()

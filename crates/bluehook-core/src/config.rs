@@ -631,8 +631,10 @@ impl ServerConfig {
     /// a `rediss://` URL (on `redis://` they would be silently unused).
     pub fn redis_tls(&self) -> Result<RedisTls, ConfigError> {
         let name = &self.name;
-        let client = match (&self.redis_cert_file, &self.redis_key_file) {
-            (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        // An empty path is no file, in TOML as in the environment.
+        let given = |p: &Option<PathBuf>| p.clone().filter(|p| !p.as_os_str().is_empty());
+        let client = match (given(&self.redis_cert_file), given(&self.redis_key_file)) {
+            (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
             _ => {
                 return Err(ConfigError::Invalid(format!(
@@ -641,7 +643,7 @@ impl ServerConfig {
             }
         };
         let tls = RedisTls {
-            ca_file: self.redis_ca_file.clone(),
+            ca_file: given(&self.redis_ca_file),
             client,
         };
         if tls != RedisTls::default() && !self.redis_url.expose().starts_with("rediss://") {
@@ -897,6 +899,27 @@ mod tests {
         let key_only = server("rediss://h:6379", &[("BLUEHOOK_REDIS_KEY_FILE", "/k.pem")]);
         assert!(key_only.unwrap().contains("go together"));
         assert_eq!(server("rediss://h:6379", &[]), None);
+        // An empty path is no file, in TOML as in the environment.
+        let c = Config::from_toml(
+            "[[servers]]\nsecret = \"x\"\nredis_url = \"redis://h:6379\"\nredis_ca_file = \"\"\n",
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.servers[0].redis_tls().unwrap(), RedisTls::default());
+    }
+
+    #[test]
+    fn the_readme_configuration_is_valid() {
+        let readme = include_str!("../../../README.md");
+        let start = readme
+            .find("```toml\n")
+            .expect("a TOML block in the README")
+            + 8;
+        let block = &readme[start..];
+        let block = &block[..block.find("```").unwrap()];
+        let c = Config::from_toml(block).unwrap();
+        c.validate().unwrap();
+        assert!(c.servers[0].redis_tls().unwrap() == RedisTls::default());
     }
 
     #[test]

@@ -161,6 +161,7 @@ async fn servers(State(state): State<Arc<AdminState>>) -> Response {
                 "redis_url": redact_url(s.redis_url.expose()),
                 "redis_ca_file": s.redis_ca_file,
                 "redis_cert_file": s.redis_cert_file,
+                "redis_key_file": s.redis_key_file,
                 "channels": s.channels,
                 "bearer_auth": s.bearer_auth,
                 "hook_checksum_algorithm": s.hook_checksum_algorithm,

@@ -4,7 +4,9 @@
 //! message to the relay through a bounded channel. When the connection drops it reconnects
 //! with exponential backoff (100 ms doubling to 5 s) and subscribes again; each outage is
 //! logged with its start and length, since pub/sub does not replay what was published
-//! meanwhile. `redis://user:password@host` (ACL) and `rediss://` (TLS) URLs work as given.
+//! meanwhile. `redis://user:password@host` (ACL) and `rediss://` (TLS) URLs work as given;
+//! the client, with a server's CA and client-certificate files, comes from
+//! [`crate::redis_client`].
 
 use bluehook_core::config::redact_url;
 use bytes::Bytes;
@@ -52,7 +54,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 pub const KEEPALIVE: Duration = Duration::from_secs(30);
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Runs until `cancel`: subscribes with `client` (see [`crate::redis_client`]), forwards messages to `relay`, reconnects when needed.
+/// Runs until `cancel`: subscribes with `client` ([`crate::redis_client`]), forwards messages
+/// to `relay`, reconnects when needed.
 pub async fn run(
     source: Source,
     client: redis::Client,

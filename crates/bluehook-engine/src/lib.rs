@@ -9,7 +9,8 @@
 //!   BBB hooks API (create / destroy / list) ──────────────┘        store (SQLite): hooks, mappings
 //! ```
 //!
-//! - [`ingest`]: one Redis subscriber per server, reconnecting with backoff.
+//! - [`ingest`]: one Redis subscriber per server, reconnecting with backoff; its client from
+//!   [`redis_client`] (URL, TLS files).
 //! - [`relay`]: one task per server that owns its ID mappings and handles messages in order.
 //! - [`dispatch`]: the server's hooks and the fan-out of each event to their queues.
 //! - [`deliver`]: per-hook workers — one request in flight, in order, retries, removal.
@@ -95,12 +96,12 @@ pub enum EngineError {
     #[error("cannot start the delivery threads: {0}")]
     Threads(std::io::Error),
     /// A server's Redis settings are not usable (URL, TLS files).
-    #[error("server {server:?}: {source}")]
+    #[error("server {server:?}: {problem}")]
     Redis {
         /// The server.
         server: String,
-        /// Why.
-        source: redis_client::RedisClientError,
+        /// Why (a whole message, so not a separate source).
+        problem: redis_client::RedisClientError,
     },
 }
 
@@ -157,6 +158,21 @@ impl Engine {
         config.validate()?;
         // Both rustls back-ends may be compiled in; pick one explicitly (first caller wins).
         let _ = rustls::crypto::ring::default_provider().install_default();
+        // Each server's Redis client, before anything starts: a bad URL or TLS file stops here.
+        let mut redis_clients = Vec::new();
+        for server in &config.servers {
+            let client = if server.redis_url.is_empty() {
+                None
+            } else {
+                let client = redis_client::open(server.redis_url.expose(), &server.redis_tls()?)
+                    .map_err(|problem| EngineError::Redis {
+                        server: server.name.clone(),
+                        problem,
+                    })?;
+                Some(client)
+            };
+            redis_clients.push(client);
+        }
         let data_dir = data_dir(&config)?;
         let store = Arc::new(Store::open_in(&data_dir)?);
         let (audit, audit_writer) = if config.audit.enabled {
@@ -178,18 +194,8 @@ impl Engine {
         let mut servers = HashMap::new();
         // Each server's Redis ingest, started once every listener is bound.
         let mut ingests = Vec::new();
-        for server in &config.servers {
+        for (server, redis) in config.servers.iter().zip(redis_clients) {
             let server = Arc::new(server.clone());
-            let redis = if server.redis_url.is_empty() {
-                None
-            } else {
-                let client = redis_client::open(server.redis_url.expose(), &server.redis_tls()?)
-                    .map_err(|source| EngineError::Redis {
-                        server: server.name.clone(),
-                        source,
-                    })?;
-                Some(client)
-            };
             let stats = Arc::new(ServerStats::default());
             let dispatcher = Dispatcher::start(
                 server.clone(),

@@ -1,40 +1,56 @@
 //! Redis clients of a BBB server: its URL and, for `rediss://`, the CA and client-certificate
 //! files of its configuration.
 //!
-//! The files are read and checked once, when the client is made (at engine start), so that a
-//! missing or wrong file is a startup error that names it, not a reconnect loop that only logs
-//! handshake failures. A CA file replaces the public (Mozilla) roots; a client certificate
+//! Everything is read and checked once, when the client is made (at engine start, before
+//! anything else starts), so that a URL or file that cannot work is a startup error that names
+//! it, not a reconnect loop that only logs handshake failures: the URL must parse, the CA file
+//! must hold CA certificates, and the client certificate must be one whose key is in the key
+//! file. A CA file replaces the public (Mozilla, compiled-in) roots; a client certificate
 //! answers a Redis that asks for one (`tls-auth-clients yes`, its default with TLS).
+//!
+//! Not supported: `rediss://…#insecure` (no certificate check; refused with a pointer to
+//! `redis_ca_file`), and encrypted private keys.
 
 use bluehook_core::config::{redact_url, RedisTls};
+use redis::IntoConnectionInfo;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::{Path, PathBuf};
 
-/// Why no client could be made.
+/// Why no client could be made. Each message is whole: it already says what the underlying
+/// error said, so these errors carry no separate source.
 #[derive(Debug, thiserror::Error)]
 pub enum RedisClientError {
     /// The URL does not parse.
-    #[error("invalid Redis URL {url}: {source}")]
+    #[error("invalid redis_url {url}: {problem}")]
     Url {
         /// The URL, password masked.
         url: String,
         /// Why.
-        source: redis::RedisError,
+        problem: String,
+    },
+    /// `#insecure` asks for no certificate check.
+    #[error(
+        "redis_url {url}: #insecure (no certificate check) is not supported; give the CA of \
+         the Redis server's certificate in redis_ca_file"
+    )]
+    Insecure {
+        /// The URL, password masked.
+        url: String,
     },
     /// A configured file cannot be read.
-    #[error("cannot read {key} {}: {source}", path.display())]
+    #[error("cannot read {key} {}: {error}", path.display())]
     Read {
         /// The configuration key that names it.
         key: &'static str,
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A configured file holds nothing usable.
     #[error("{key} {}: {problem}", path.display())]
-    Pem {
+    Unusable {
         /// The configuration key that names it.
         key: &'static str,
         /// The file.
@@ -42,74 +58,125 @@ pub enum RedisClientError {
         /// What is wrong with it.
         problem: String,
     },
-    /// The TLS settings were refused.
+    /// The client certificate and the key do not make a usable pair.
+    #[error("redis_cert_file {} and redis_key_file {}: {problem}", cert.display(), key.display())]
+    Pair {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+        /// Why (never the key itself).
+        problem: String,
+    },
+    /// The redis crate refused the TLS settings.
     #[error("Redis TLS settings: {0}")]
-    Tls(redis::RedisError),
+    Tls(String),
 }
 
 /// A client for `url` with the TLS files of `tls` (none: as the URL says).
 pub fn open(url: &str, tls: &RedisTls) -> Result<redis::Client, RedisClientError> {
+    let shown = redact_url(url);
+    let info = url
+        .into_connection_info()
+        .map_err(|e| RedisClientError::Url {
+            url: shown.clone(),
+            problem: e.to_string(),
+        })?;
+    if let redis::ConnectionAddr::TcpTls { insecure: true, .. } = info.addr() {
+        return Err(RedisClientError::Insecure { url: shown });
+    }
     if *tls == RedisTls::default() {
-        return redis::Client::open(url).map_err(|source| RedisClientError::Url {
-            url: redact_url(url),
-            source,
+        return redis::Client::open(info).map_err(|e| RedisClientError::Url {
+            url: shown,
+            problem: e.to_string(),
         });
     }
     let root_cert = match &tls.ca_file {
-        Some(path) => Some(certificates(path, "redis_ca_file")?),
+        Some(path) => Some(trust_anchors(path)?),
         None => None,
     };
     let client_tls = match &tls.client {
-        Some((cert, key)) => Some(redis::ClientTlsConfig {
-            client_cert: certificates(cert, "redis_cert_file")?,
-            client_key: private_key(key)?,
-        }),
+        Some((cert, key)) => Some(identity(cert, key)?),
         None => None,
     };
     let certificates = redis::TlsCertificates {
         client_tls,
         root_cert,
     };
-    redis::Client::build_with_tls(url, certificates).map_err(RedisClientError::Tls)
+    redis::Client::build_with_tls(info, certificates)
+        .map_err(|e| RedisClientError::Tls(e.to_string()))
 }
 
 fn read(path: &Path, key: &'static str) -> Result<Vec<u8>, RedisClientError> {
-    std::fs::read(path).map_err(|source| RedisClientError::Read {
+    std::fs::read(path).map_err(|error| RedisClientError::Read {
         key,
         path: path.to_owned(),
-        source,
+        error,
     })
 }
 
-/// The file's bytes, once it is known to hold at least one PEM certificate and nothing that
-/// fails to parse as one.
-fn certificates(path: &Path, key: &'static str) -> Result<Vec<u8>, RedisClientError> {
-    let pem = read(path, key)?;
-    let problem = |problem: String| RedisClientError::Pem {
+fn unusable(key: &'static str, path: &Path, problem: impl std::fmt::Display) -> RedisClientError {
+    RedisClientError::Unusable {
         key,
         path: path.to_owned(),
-        problem,
-    };
-    let found = CertificateDer::pem_slice_iter(&pem)
+        problem: problem.to_string(),
+    }
+}
+
+/// The PEM certificates of a file, at least one.
+fn certificates(
+    pem: &[u8],
+    key: &'static str,
+    path: &Path,
+) -> Result<Vec<CertificateDer<'static>>, RedisClientError> {
+    let found = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| problem(format!("not a PEM certificate file: {e}")))?;
+        .map_err(|e| unusable(key, path, format_args!("not a PEM certificate file: {e}")))?;
     if found.is_empty() {
-        return Err(problem("holds no PEM certificate".into()));
+        return Err(unusable(key, path, "holds no PEM certificate"));
+    }
+    Ok(found)
+}
+
+/// The CA file's bytes, once each certificate in it is known to be a usable trust anchor.
+fn trust_anchors(path: &Path) -> Result<Vec<u8>, RedisClientError> {
+    let key = "redis_ca_file";
+    let pem = read(path, key)?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in certificates(&pem, key, path)? {
+        roots
+            .add(cert)
+            .map_err(|e| unusable(key, path, format_args!("not a usable CA certificate: {e}")))?;
     }
     Ok(pem)
 }
 
-/// The file's bytes, once it is known to hold a PEM private key.
-fn private_key(path: &Path) -> Result<Vec<u8>, RedisClientError> {
-    let key = "redis_key_file";
-    let pem = read(path, key)?;
-    // The key's bytes are never part of the message.
-    PrivateKeyDer::from_pem_slice(&pem).map_err(|_| RedisClientError::Pem {
-        key,
-        path: path.to_owned(),
-        problem: "holds no PEM private key".into(),
+/// The client certificate and key files' bytes, once the key is known to be the certificate's
+/// and of a kind the TLS library can sign with.
+fn identity(cert: &Path, key: &Path) -> Result<redis::ClientTlsConfig, RedisClientError> {
+    let client_cert = read(cert, "redis_cert_file")?;
+    let chain = certificates(&client_cert, "redis_cert_file", cert)?;
+    let client_key = read(key, "redis_key_file")?;
+    // The parser's error is dropped: nothing of the key may reach a message.
+    let private_key = PrivateKeyDer::from_pem_slice(&client_key).map_err(|_| {
+        unusable(
+            "redis_key_file",
+            key,
+            "holds no PEM private key (PKCS#8, PKCS#1 or SEC1; encrypted keys are not supported)",
+        )
     })?;
-    Ok(pem)
+    let provider = rustls::crypto::ring::default_provider();
+    rustls::sign::CertifiedKey::from_der(chain, private_key, &provider).map_err(|e| {
+        RedisClientError::Pair {
+            cert: cert.to_owned(),
+            key: key.to_owned(),
+            problem: e.to_string(),
+        }
+    })?;
+    Ok(redis::ClientTlsConfig {
+        client_cert,
+        client_key,
+    })
 }
 
 #[cfg(test)]
@@ -123,52 +190,76 @@ mod tests {
         }
     }
 
+    fn error(url: &str, tls: &RedisTls) -> String {
+        open(url, tls).expect_err("refused").to_string()
+    }
+
     #[test]
     fn files_are_checked_and_named() {
         let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
         let key = rcgen::KeyPair::generate().unwrap();
-        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-            .unwrap()
-            .self_signed(&key)
-            .unwrap();
-        let (ca, key_file, junk) = (
-            dir.path().join("ca.pem"),
-            dir.path().join("client.key"),
-            dir.path().join("junk.pem"),
+        let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        let cert = write("cert.pem", params.self_signed(&key).unwrap().pem());
+        let key_file = write("client.key", key.serialize_pem());
+        let other_key = write(
+            "other.key",
+            rcgen::KeyPair::generate().unwrap().serialize_pem(),
         );
-        std::fs::write(&ca, cert.pem()).unwrap();
-        std::fs::write(&key_file, key.serialize_pem()).unwrap();
-        std::fs::write(&junk, "not a certificate\n").unwrap();
+        let junk = write("junk.pem", "not a certificate\n".into());
         let url = "rediss://127.0.0.1:6380";
 
-        open(url, &tls(Some(&ca), Some((&ca, &key_file)))).unwrap();
+        open(url, &tls(Some(&cert), Some((&cert, &key_file)))).unwrap();
+        open(url, &tls(None, Some((&cert, &key_file)))).unwrap();
+
         let missing = dir.path().join("missing.pem");
-        let e = open(url, &tls(Some(&missing), None))
-            .unwrap_err()
-            .to_string();
+        let e = error(url, &tls(Some(&missing), None));
         assert!(
-            e.contains("redis_ca_file") && e.contains("missing.pem"),
+            e.contains("cannot read redis_ca_file") && e.contains("missing.pem"),
             "{e}"
         );
-        let e = open(url, &tls(Some(&junk), None)).unwrap_err().to_string();
+        let e = error(url, &tls(Some(&junk), None));
         assert!(
             e.contains("junk.pem") && e.contains("no PEM certificate"),
             "{e}"
         );
-        let e = open(url, &tls(None, Some((&ca, &junk))))
-            .unwrap_err()
-            .to_string();
+        let e = error(url, &tls(None, Some((&cert, &junk))));
         assert!(
             e.contains("redis_key_file") && e.contains("no PEM private key"),
             "{e}"
         );
-        let e = open(url, &tls(None, Some((&key_file, &key_file))))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("redis_cert_file"), "{e}");
-        let e = open("http://x", &RedisTls::default())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("invalid Redis URL"), "{e}");
+        let e = error(url, &tls(None, Some((&key_file, &key_file))));
+        assert!(
+            e.contains("redis_cert_file") && e.contains("no PEM certificate"),
+            "{e}"
+        );
+        // A key that is not the certificate's is caught at start, not at every handshake.
+        let e = error(url, &tls(None, Some((&cert, &other_key))));
+        assert!(
+            e.contains("cert.pem") && e.contains("other.key") && e.contains("match"),
+            "{e}"
+        );
+        let secret = std::fs::read_to_string(&other_key).unwrap();
+        let body = secret.lines().nth(1).unwrap();
+        assert!(!e.contains(body), "the key stays out of messages");
+    }
+
+    #[test]
+    fn urls_are_checked_at_once() {
+        let e = error("redis://:pw@h/not-a-db", &RedisTls::default());
+        assert!(
+            e.starts_with("invalid redis_url redis://:***@h/not-a-db"),
+            "{e}"
+        );
+        let e = error("rediss://127.0.0.1:6380/#insecure", &RedisTls::default());
+        assert!(
+            e.contains("#insecure") && e.contains("redis_ca_file"),
+            "{e}"
+        );
+        open("redis://127.0.0.1:6379/2", &RedisTls::default()).unwrap();
     }
 }

@@ -147,14 +147,16 @@ async fn rediss_with_a_private_ca_and_a_client_certificate() {
     engine.shutdown().await;
     assert!(wait_until(WAIT, || redis.subscribers(AKKA) == 0).await);
 
-    // No client certificate (Redis refuses the handshake), the public roots only, or a CA that
-    // did not sign the server's certificate: retried, never fatal, shown as down.
+    // No client certificate, or one of another CA (Redis refuses the handshake); the public
+    // roots only, or a CA that did not sign the server's certificate (the relay refuses it):
+    // retried, never fatal, shown as down, and the reason is in the audit log's gaps.
     let refused = [
-        (Some(&pki.ca), None),
-        (None, Some(&pki.client)),
-        (Some(&pki.stranger_ca), Some(&pki.client)),
+        (Some(&pki.ca), None, "CertificateRequired"),
+        (Some(&pki.ca), Some(&pki.stranger_client), "UnknownCA"),
+        (None, Some(&pki.client), "UnknownIssuer"),
+        (Some(&pki.stranger_ca), Some(&pki.client), "UnknownIssuer"),
     ];
-    for (ca, client) in refused {
+    for (ca, client, reason) in refused {
         let (cfg, _data) = tls_config(ca, client);
         let engine = bluehook_engine::Engine::start(cfg).await.unwrap();
         assert!(
@@ -181,6 +183,9 @@ async fn rediss_with_a_private_ca_and_a_client_certificate() {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no Redis error counter in {metrics}"));
         assert!(errors >= 2, "{metrics}");
+        let gaps = admin_get(&engine, "/api/v1/gaps").await;
+        let detail = gaps[0]["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(reason), "{reason}: {gaps}");
         engine.shutdown().await;
     }
 

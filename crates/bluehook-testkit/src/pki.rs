@@ -1,6 +1,6 @@
 //! Test certificates for TLS: a CA, a server certificate for 127.0.0.1 and a client
-//! certificate signed by it, and a second CA that signed neither, written as PEM files; and a
-//! real `redis-server` that speaks TLS with them.
+//! certificate signed by it, and a second CA with a client certificate of its own, written as
+//! PEM files; and a real `redis-server` that speaks TLS with them.
 
 use crate::{free_port, RedisServer};
 use rcgen::{
@@ -18,6 +18,8 @@ pub struct Pki {
     pub client: (PathBuf, PathBuf),
     /// A CA that signed neither.
     pub stranger_ca: PathBuf,
+    /// Certificate and key for clients, signed by `stranger_ca`.
+    pub stranger_client: (PathBuf, PathBuf),
 }
 
 impl Pki {
@@ -29,12 +31,13 @@ impl Pki {
             path
         };
         let (ca_pem, issuer) = ca("Bluehook test CA");
-        let leaf = |name: &str, usage: ExtendedKeyUsagePurpose| {
+        let (stranger_pem, stranger) = ca("Some other CA");
+        let leaf = |name: &str, usage: ExtendedKeyUsagePurpose, issuer: &Issuer<KeyPair>| {
             let key = KeyPair::generate().expect("key");
             let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("params");
             params.distinguished_name.push(DnType::CommonName, name);
             params.extended_key_usages = vec![usage];
-            let cert = params.signed_by(&key, &issuer).expect("sign");
+            let cert = params.signed_by(&key, issuer).expect("sign");
             (
                 write(&format!("{name}.pem"), cert.pem()),
                 write(&format!("{name}.key"), key.serialize_pem()),
@@ -42,9 +45,14 @@ impl Pki {
         };
         Pki {
             ca: write("ca.pem", ca_pem),
-            server: leaf("server", ExtendedKeyUsagePurpose::ServerAuth),
-            client: leaf("client", ExtendedKeyUsagePurpose::ClientAuth),
-            stranger_ca: write("stranger-ca.pem", ca("Some other CA").0),
+            server: leaf("server", ExtendedKeyUsagePurpose::ServerAuth, &issuer),
+            client: leaf("client", ExtendedKeyUsagePurpose::ClientAuth, &issuer),
+            stranger_ca: write("stranger-ca.pem", stranger_pem),
+            stranger_client: leaf(
+                "stranger-client",
+                ExtendedKeyUsagePurpose::ClientAuth,
+                &stranger,
+            ),
         }
     }
 }
@@ -79,6 +87,14 @@ impl RedisServer {
             "--tls-auth-clients",
             "yes",
         ]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server does not listen on its TLS port {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         (redis, format!("rediss://127.0.0.1:{port}"))
     }
 }
