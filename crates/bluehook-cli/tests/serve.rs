@@ -220,31 +220,57 @@ fn event_ids(receiver: &Receiver) -> Vec<String> {
     receiver.captured().iter().map(|c| c.event_id()).collect()
 }
 
-#[tokio::test]
-async fn simulate_publishes_a_meeting_on_redis() {
-    let redis = RedisServer::start();
+/// `bluehook serve` with `redis_env` and a permanent hook on a receiver, then `bluehook
+/// simulate` of meeting `meeting_id` with `users` attendees, through the server's Redis; waits
+/// until the whole meeting has arrived. Simulate's output, and the receiver.
+async fn serve_and_simulate(
+    redis: &RedisServer,
+    redis_env: &[(&'static str, String)],
+    users: &str,
+    meeting_id: &str,
+) -> (String, Receiver) {
     let receiver = Receiver::start().await;
     let data = tempfile::tempdir().unwrap();
-    let env = [
+    let mut env = vec![
         ("SHARED_SECRET", SECRET.into()),
-        ("REDIS_HOST", "127.0.0.1".into()),
-        ("REDIS_PORT", redis.port().to_string()),
         ("SERVER_PORT", free_port().to_string()),
         (
             "PERMANENT_HOOKS",
             format!(r#"[{{"url":"{}"}}]"#, receiver.url("/lms")),
         ),
     ];
+    env.extend_from_slice(redis_env);
     let _serve = serve(&env, data.path());
     assert!(
         wait_until(WAIT, || redis.subscribers("from-akka-apps-redis-channel")
             == 1)
-        .await
+        .await,
+        "bluehook serve subscribed"
     );
     let out = simulate(
         &env,
-        &["--users", "2", "--speed", "0", "--meeting-id", "demo-1"],
+        &["--users", users, "--speed", "0", "--meeting-id", meeting_id],
     );
+    assert!(
+        wait_until(WAIT, || event_ids(&receiver).last().map(String::as_str)
+            == Some("rap-post-publish-ended"))
+        .await,
+        "the whole meeting arrives: {:?}",
+        event_ids(&receiver)
+    );
+    let meeting = &receiver.captured()[0].event()[0]["data"]["attributes"]["meeting"];
+    assert_eq!(meeting["external-meeting-id"], meeting_id);
+    (out, receiver)
+}
+
+#[tokio::test]
+async fn simulate_publishes_a_meeting_on_redis() {
+    let redis = RedisServer::start();
+    let redis_env = [
+        ("REDIS_HOST", "127.0.0.1".into()),
+        ("REDIS_PORT", redis.port().to_string()),
+    ];
+    let (out, receiver) = serve_and_simulate(&redis, &redis_env, "2", "demo-1").await;
     let (sent, total) = out
         .lines()
         .last()
@@ -253,18 +279,9 @@ async fn simulate_publishes_a_meeting_on_redis() {
         .expect("a summary line");
     assert_eq!(sent, total.trim_end_matches(" messages"), "{out}");
     assert!(out.contains("UserJoinedMeetingEvtMsg"), "{out}");
-    assert!(
-        wait_until(WAIT, || event_ids(&receiver).last().map(String::as_str)
-            == Some("rap-post-publish-ended"))
-        .await,
-        "the whole meeting arrives: {:?}",
-        event_ids(&receiver)
-    );
     let ids = event_ids(&receiver);
     assert_eq!(ids[0], "meeting-created");
     assert_eq!(ids.iter().filter(|i| *i == "user-joined").count(), 2);
-    let meeting = &receiver.captured()[0].event()[0]["data"]["attributes"]["meeting"];
-    assert_eq!(meeting["external-meeting-id"], "demo-1");
 }
 
 #[tokio::test]
@@ -272,43 +289,16 @@ async fn serve_and_simulate_over_tls_with_a_private_ca_and_a_client_certificate(
     let certs = tempfile::tempdir().unwrap();
     let pki = Pki::new(certs.path());
     let (redis, rediss) = RedisServer::start_tls(&pki);
-    let receiver = Receiver::start().await;
-    let data = tempfile::tempdir().unwrap();
     let file = |p: &std::path::Path| p.to_str().unwrap().to_owned();
-    let env = [
-        ("SHARED_SECRET", SECRET.into()),
+    let redis_env = [
         ("BLUEHOOK_REDIS_URL", rediss.clone()),
         ("BLUEHOOK_REDIS_CA_FILE", file(&pki.ca)),
         ("BLUEHOOK_REDIS_CERT_FILE", file(&pki.client.0)),
         ("BLUEHOOK_REDIS_KEY_FILE", file(&pki.client.1)),
-        ("SERVER_PORT", free_port().to_string()),
-        (
-            "PERMANENT_HOOKS",
-            format!(r#"[{{"url":"{}"}}]"#, receiver.url("/lms")),
-        ),
     ];
-    let _serve = serve(&env, data.path());
-    assert!(
-        wait_until(WAIT, || redis.subscribers("from-akka-apps-redis-channel")
-            == 1)
-        .await,
-        "bluehook serve subscribed over TLS"
-    );
-    // `bluehook simulate` publishes to the same TLS port with the same files.
-    let out = simulate(
-        &env,
-        &["--users", "1", "--speed", "0", "--meeting-id", "tls-1"],
-    );
+    // Both serve and simulate reach Redis on its TLS port only, with the same files.
+    let (out, _receiver) = serve_and_simulate(&redis, &redis_env, "1", "tls-1").await;
     assert!(out.contains(&rediss), "{out}");
-    assert!(
-        wait_until(WAIT, || event_ids(&receiver).last().map(String::as_str)
-            == Some("rap-post-publish-ended"))
-        .await,
-        "the whole meeting arrives: {:?}",
-        event_ids(&receiver)
-    );
-    let meeting = &receiver.captured()[0].event()[0]["data"]["attributes"]["meeting"];
-    assert_eq!(meeting["external-meeting-id"], "tls-1");
 }
 
 #[tokio::test]

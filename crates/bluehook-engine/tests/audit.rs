@@ -255,13 +255,7 @@ async fn the_admin_api_wants_its_token() {
         let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let metrics = admin(&engine, reqwest::Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&engine).await;
     assert!(
         metrics.contains("bluehook_redis_up{server=\"default\"} 1"),
         "{metrics}"

@@ -170,13 +170,7 @@ async fn rediss_with_a_private_ca_and_a_client_certificate() {
         let shown = |key: &str| servers[0][key].as_str().map(PathBuf::from);
         assert_eq!(shown("redis_ca_file").as_ref(), ca);
         assert_eq!(shown("redis_cert_file"), client.map(|c| c.0.clone()));
-        let metrics = admin(&engine, reqwest::Method::GET, "/metrics")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = metrics(&engine).await;
         let errors: u64 = metrics
             .lines()
             .find_map(|l| l.strip_prefix("bluehook_redis_errors_total{server=\"default\"} "))

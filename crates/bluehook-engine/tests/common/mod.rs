@@ -158,6 +158,17 @@ pub fn admin(engine: &Engine, method: reqwest::Method, path: &str) -> reqwest::R
         .bearer_auth(engine.admin_token().expect("token"))
 }
 
+/// The admin API's `/metrics` text.
+pub async fn metrics(engine: &Engine) -> String {
+    admin(engine, reqwest::Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// A GET on the admin API that must answer 200; its JSON.
 pub async fn admin_get(engine: &Engine, path: &str) -> serde_json::Value {
     let r = admin(engine, reqwest::Method::GET, path)
