@@ -156,6 +156,10 @@ pub struct DeliveryConfig {
     pub max_redirects: usize,
     /// `User-Agent` of callbacks (bbb-webhooks sends `node-fetch`).
     pub user_agent: String,
+    /// PEM file of CA certificates that https hook URLs may also be certified by, besides the
+    /// public roots: for hooks on a private CA (`NODE_EXTRA_CA_CERTS`, as bbb-webhooks' Node.js
+    /// reads it).
+    pub extra_ca_file: Option<PathBuf>,
 }
 
 impl Default for DeliveryConfig {
@@ -166,6 +170,7 @@ impl Default for DeliveryConfig {
             request_timeout_ms: 5_000,
             max_redirects: 10,
             user_agent: "node-fetch".into(),
+            extra_ca_file: None,
         }
     }
 }
@@ -441,6 +446,9 @@ impl Config {
         }
         if let Some((n, v)) = get("REQUEST_TIMEOUT") {
             self.delivery.request_timeout_ms = number(n, &v)?;
+        }
+        if let Some((_, v)) = get("NODE_EXTRA_CA_CERTS") {
+            self.delivery.extra_ca_file = (!v.is_empty()).then(|| PathBuf::from(v));
         }
         if let Some((n, v)) = get("BLUEHOOK_RETRY_INTERVALS") {
             self.delivery.retry_intervals_ms =
@@ -768,6 +776,7 @@ mod tests {
             ("INCLUDE_EVENTS", r#"["user-joined"]"#),
             ("EXCLUDE_EVENTS", r#"["meeting-created"]"#),
             ("REQUEST_TIMEOUT", "2500"),
+            ("NODE_EXTRA_CA_CERTS", "/etc/ssl/lms-ca.pem"),
             ("BEARER_AUTH", "false"),
             ("LOG_LEVEL", "debug"),
         ]))
@@ -788,6 +797,7 @@ mod tests {
         assert!(s.passes_filters("user-joined"));
         assert!(!s.passes_filters("user-left"));
         assert_eq!(c.delivery.request_timeout_ms, 2500);
+        assert_eq!(c.delivery.extra_ca_file, Some("/etc/ssl/lms-ca.pem".into()));
         assert!(!s.bearer_auth);
         assert_eq!(c.log_level, "debug");
     }

@@ -42,12 +42,22 @@ pub struct DeliveryContext {
     pub config: DeliveryConfig,
     /// Where hook workers run.
     pub threads: Arc<Runtimes>,
+    /// Whom https hook URLs must be certified by ([`http::with_extra_roots`]).
+    pub tls: Arc<rustls::ClientConfig>,
 }
 
 impl DeliveryContext {
-    /// Settings for every worker, and the threads they run on.
-    pub fn new(config: DeliveryConfig, threads: Arc<Runtimes>) -> Self {
-        DeliveryContext { config, threads }
+    /// Settings for every worker, the threads they run on, and their https trust.
+    pub fn new(
+        config: DeliveryConfig,
+        threads: Arc<Runtimes>,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Self {
+        DeliveryContext {
+            config,
+            threads,
+            tls,
+        }
     }
 }
 
@@ -145,7 +155,8 @@ impl Worker {
         // in bbb-webhooks, so the hook is retried and then removed.
         let cancel = self.cancel.clone();
         // The hook's own connection.
-        let mut client = http::Client::new(self.ctx.config.max_redirects);
+        let mut client =
+            http::Client::with_tls(self.ctx.config.max_redirects, self.ctx.tls.clone());
         let headers = self.base_headers();
         let headers_json = match (&headers, &self.hook.signing_secret, &self.audit) {
             (Ok(h), None, Some(_)) => Some(Arc::from(self.shown_headers(h))),

@@ -10,6 +10,7 @@
 //! the redirect leaves the origin). A connection the peer closed while idle is replaced
 //! without counting as a failure, as long as the request was not sent on it.
 
+use crate::pem_files::{self, PemFileError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body as _;
@@ -93,6 +94,8 @@ pub struct Client {
     /// timeout or a long idle spell it is registered again; an idle worker is woken once at
     /// the old deadline, harmlessly.)
     timer: Option<Timer>,
+    /// Whom https origins must be certified by.
+    tls: Arc<rustls::ClientConfig>,
 }
 
 type Timer = Pin<Box<tokio::time::Sleep>>;
@@ -123,22 +126,37 @@ const CROSS_ORIGIN_HEADERS: [&str; 6] = [
 /// How much of a response body is read (and dropped) so that the connection stays usable.
 const DRAIN_LIMIT: usize = 64 * 1024;
 
-fn tls_config() -> Arc<rustls::ClientConfig> {
+/// The https trust of a client: the public (Mozilla, compiled-in) roots.
+pub fn public_roots() -> Arc<rustls::ClientConfig> {
     static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default TLS versions")
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            Arc::new(config)
-        })
-        .clone()
+    CONFIG.get_or_init(|| tls_config(public_store())).clone()
+}
+
+/// The public roots plus the CA certificates of the PEM file at `path` (configuration key
+/// `key`), checked now.
+pub fn with_extra_roots(
+    path: &std::path::Path,
+    key: &'static str,
+) -> Result<Arc<rustls::ClientConfig>, PemFileError> {
+    let mut roots = public_store();
+    pem_files::add_trust_anchors(&mut roots, path, key)?;
+    Ok(tls_config(roots))
+}
+
+fn public_store() -> rustls::RootCertStore {
+    rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    }
+}
+
+fn tls_config(roots: rustls::RootCertStore) -> Arc<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Arc::new(config)
 }
 
 fn origin_of(url: &Url) -> Result<Origin, HttpError> {
@@ -158,7 +176,7 @@ fn origin_of(url: &Url) -> Result<Origin, HttpError> {
     Ok((scheme.to_owned(), host, port))
 }
 
-async fn connect(origin: &Origin) -> Result<Conn, HttpError> {
+async fn connect(origin: &Origin, tls: &Arc<rustls::ClientConfig>) -> Result<Conn, HttpError> {
     let (scheme, host, port) = origin;
     let host_for_dns = host.trim_start_matches('[').trim_end_matches(']');
     let tcp = tokio::net::TcpStream::connect((host_for_dns, *port))
@@ -168,7 +186,7 @@ async fn connect(origin: &Origin) -> Result<Conn, HttpError> {
     let io: Box<dyn Io> = if scheme == "https" {
         let name = rustls::pki_types::ServerName::try_from(host_for_dns.to_owned())
             .map_err(|e| HttpError::Tls(e.to_string()))?;
-        let tls = tokio_rustls::TlsConnector::from(tls_config())
+        let tls = tokio_rustls::TlsConnector::from(tls.clone())
             .connect(name, tcp)
             .await
             .map_err(|e| HttpError::Tls(e.to_string()))?;
@@ -215,12 +233,18 @@ async fn drive<F: Future>(
 }
 
 impl Client {
-    /// A client with no connection yet.
+    /// A client with no connection yet, trusting the public roots for https.
     pub fn new(max_redirects: usize) -> Self {
+        Self::with_tls(max_redirects, public_roots())
+    }
+
+    /// A client with no connection yet, trusting `tls`'s roots for https ([`with_extra_roots`]).
+    pub fn with_tls(max_redirects: usize, tls: Arc<rustls::ClientConfig>) -> Self {
         Client {
             conn: None,
             max_redirects,
             timer: None,
+            tls,
         }
     }
 
@@ -238,7 +262,7 @@ impl Client {
             _ => false,
         };
         if !reusable {
-            self.conn = Some(connect(origin).await?);
+            self.conn = Some(connect(origin, &self.tls).await?);
         }
         Ok(self.conn.as_mut().expect("connection just set"))
     }

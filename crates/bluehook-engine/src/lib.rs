@@ -45,6 +45,7 @@ pub mod import;
 pub mod ingest;
 pub mod journal;
 pub mod live_feed;
+pub mod pem_files;
 pub mod priority;
 pub mod query;
 pub mod redis_client;
@@ -95,6 +96,9 @@ pub enum EngineError {
     /// The threads that run hook workers could not start.
     #[error("cannot start the delivery threads: {0}")]
     Threads(std::io::Error),
+    /// The extra CA file for https hooks is not usable.
+    #[error(transparent)]
+    HookTls(#[from] pem_files::PemFileError),
     /// A server's Redis settings are not usable (URL, TLS files).
     #[error("server {server:?}: {problem}")]
     Redis {
@@ -173,6 +177,12 @@ impl Engine {
             };
             redis_clients.push(client);
         }
+        let extra_ca =
+            (config.delivery.extra_ca_file.as_ref()).filter(|p| !p.as_os_str().is_empty());
+        let hook_tls = match extra_ca {
+            Some(path) => http::with_extra_roots(path, "extra_ca_file")?,
+            None => http::public_roots(),
+        };
         let data_dir = data_dir(&config)?;
         let store = Arc::new(Store::open_in(&data_dir)?);
         let (audit, audit_writer) = if config.audit.enabled {
@@ -187,6 +197,7 @@ impl Engine {
         let ctx = Arc::new(deliver::DeliveryContext::new(
             config.delivery.clone(),
             delivery_threads.runtimes(),
+            hook_tls,
         ));
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();

@@ -11,14 +11,15 @@
 //! Not supported: `rediss://…#insecure` (no certificate check; refused with a pointer to
 //! `redis_ca_file`), and encrypted private keys.
 
+use crate::pem_files::{self, PemFileError};
 use bluehook_core::config::{redact_url, RedisTls};
 use redis::IntoConnectionInfo;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::PrivateKeyDer;
 use std::path::{Path, PathBuf};
 
-/// Why no client could be made. Each message is whole: it already says what the underlying
-/// error said, so these errors carry no separate source.
+/// Why no client could be made. Each message is whole (it says what the underlying error
+/// said), so these errors carry no separate source.
 #[derive(Debug, thiserror::Error)]
 pub enum RedisClientError {
     /// The URL does not parse.
@@ -38,26 +39,9 @@ pub enum RedisClientError {
         /// The URL, password masked.
         url: String,
     },
-    /// A configured file cannot be read.
-    #[error("cannot read {key} {}: {error}", path.display())]
-    Read {
-        /// The configuration key that names it.
-        key: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        error: std::io::Error,
-    },
-    /// A configured file holds nothing usable.
-    #[error("{key} {}: {problem}", path.display())]
-    Unusable {
-        /// The configuration key that names it.
-        key: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        problem: String,
-    },
+    /// A configured file cannot be used.
+    #[error(transparent)]
+    File(#[from] PemFileError),
     /// The client certificate and the key do not make a usable pair.
     #[error("redis_cert_file {} and redis_key_file {}: {problem}", cert.display(), key.display())]
     Pair {
@@ -107,59 +91,20 @@ pub fn open(url: &str, tls: &RedisTls) -> Result<redis::Client, RedisClientError
         .map_err(|e| RedisClientError::Tls(e.to_string()))
 }
 
-fn read(path: &Path, key: &'static str) -> Result<Vec<u8>, RedisClientError> {
-    std::fs::read(path).map_err(|error| RedisClientError::Read {
-        key,
-        path: path.to_owned(),
-        error,
-    })
-}
-
-fn unusable(key: &'static str, path: &Path, problem: impl std::fmt::Display) -> RedisClientError {
-    RedisClientError::Unusable {
-        key,
-        path: path.to_owned(),
-        problem: problem.to_string(),
-    }
-}
-
-/// The PEM certificates of a file, at least one.
-fn certificates(
-    pem: &[u8],
-    key: &'static str,
-    path: &Path,
-) -> Result<Vec<CertificateDer<'static>>, RedisClientError> {
-    let found = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| unusable(key, path, format_args!("not a PEM certificate file: {e}")))?;
-    if found.is_empty() {
-        return Err(unusable(key, path, "holds no PEM certificate"));
-    }
-    Ok(found)
-}
-
 /// The CA file's bytes, once each certificate in it is known to be a usable trust anchor.
-fn trust_anchors(path: &Path) -> Result<Vec<u8>, RedisClientError> {
-    let key = "redis_ca_file";
-    let pem = read(path, key)?;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in certificates(&pem, key, path)? {
-        roots
-            .add(cert)
-            .map_err(|e| unusable(key, path, format_args!("not a usable CA certificate: {e}")))?;
-    }
-    Ok(pem)
+fn trust_anchors(path: &Path) -> Result<Vec<u8>, PemFileError> {
+    pem_files::add_trust_anchors(&mut rustls::RootCertStore::empty(), path, "redis_ca_file")
 }
 
 /// The client certificate and key files' bytes, once the key is known to be the certificate's
 /// and of a kind the TLS library can sign with.
 fn identity(cert: &Path, key: &Path) -> Result<redis::ClientTlsConfig, RedisClientError> {
-    let client_cert = read(cert, "redis_cert_file")?;
-    let chain = certificates(&client_cert, "redis_cert_file", cert)?;
-    let client_key = read(key, "redis_key_file")?;
+    let client_cert = pem_files::read(cert, "redis_cert_file")?;
+    let chain = pem_files::certificates(&client_cert, "redis_cert_file", cert)?;
+    let client_key = pem_files::read(key, "redis_key_file")?;
     // The parser's error is dropped: nothing of the key may reach a message.
     let private_key = PrivateKeyDer::from_pem_slice(&client_key).map_err(|_| {
-        unusable(
+        PemFileError::unusable(
             "redis_key_file",
             key,
             "holds no PEM private key (PKCS#8, PKCS#1 or SEC1; encrypted keys are not supported)",

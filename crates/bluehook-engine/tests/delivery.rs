@@ -626,3 +626,59 @@ async fn calls_stop(receiver: &Receiver, what: &str) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(receiver.count(), settled, "{what} (retries every 10 ms)");
 }
+
+#[tokio::test]
+async fn https_hooks_on_a_private_ca_are_reached_with_its_certificate() {
+    use bluehook_testkit::pki::Pki;
+    let certs = tempfile::tempdir().unwrap();
+    let pki = Pki::new(certs.path());
+    let receiver = Receiver::start_tls(&pki).await;
+    let url = receiver.url("/lms");
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let redis = RedisServer::start();
+    let with_extra_ca = |ca: Option<&std::path::Path>| {
+        let data = tempfile::tempdir().unwrap();
+        let mut cfg = config(&redis, data.path());
+        cfg.delivery.extra_ca_file = ca.map(|p| p.to_owned());
+        cfg.servers[0].permanent_hooks = vec![permanent_hook(url.clone())];
+        (cfg, data)
+    };
+
+    // The public roots alone: the receiver's certificate is refused, as a TLS failure.
+    let (cfg, _data) = with_extra_ca(None);
+    let engine = start(cfg, &redis).await;
+    let hook = engine.hooks("default").unwrap()[0].id.clone();
+    redis.publish(AKKA, &raw::chat(1));
+    let attempts = wait_attempts(&engine, &hook, 1).await;
+    assert_eq!(attempts[0]["outcome"], "failed", "{attempts:?}");
+    assert_eq!(attempts[0]["error_class"], "tls", "{attempts:?}");
+    assert!(
+        attempts[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("UnknownIssuer"),
+        "{attempts:?}"
+    );
+    assert_eq!(receiver.count(), 0);
+    engine.shutdown().await;
+
+    // With the CA as an extra root (NODE_EXTRA_CA_CERTS): delivered.
+    let (cfg, _data) = with_extra_ca(Some(&pki.ca));
+    let engine = start(cfg, &redis).await;
+    redis.publish(AKKA, &raw::chat(2));
+    let got = receiver.wait_for(1, WAIT).await;
+    assert_eq!(chat_number(&got[0]), 2);
+    engine.shutdown().await;
+
+    // A file that holds no certificate stops the start, named.
+    let (cfg, _data) = with_extra_ca(Some(&pki.client.1));
+    let e = bluehook_engine::Engine::start(cfg)
+        .await
+        .err()
+        .expect("a CA file without certificates is a startup error")
+        .to_string();
+    assert!(
+        e.contains("extra_ca_file") && e.contains("client.key"),
+        "{e}"
+    );
+}

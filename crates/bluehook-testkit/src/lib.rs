@@ -303,6 +303,8 @@ struct Shared {
 pub struct Receiver {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    /// `http`, or `https` ([`Receiver::start_tls`]).
+    scheme: &'static str,
 }
 
 impl Receiver {
@@ -313,18 +315,26 @@ impl Receiver {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let shared = Arc::new(Shared::default());
-        let app = axum::Router::new()
-            .fallback(record)
-            .with_state(shared.clone());
+        let app = Self::app(&shared);
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Receiver { addr, shared }
+        Receiver {
+            addr,
+            shared,
+            scheme: "http",
+        }
     }
 
-    /// `http://127.0.0.1:<port><path>`.
+    fn app(shared: &Arc<Shared>) -> axum::Router {
+        axum::Router::new()
+            .fallback(record)
+            .with_state(shared.clone())
+    }
+
+    /// `http://127.0.0.1:<port><path>` (`https` for [`Receiver::start_tls`]).
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("{}://{}{}", self.scheme, self.addr, path)
     }
 
     /// Answers the next requests with these replies, in order, then with the default.

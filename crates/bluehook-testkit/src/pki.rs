@@ -1,12 +1,15 @@
 //! Test certificates for TLS: a CA, a server certificate for 127.0.0.1 and a client
 //! certificate signed by it, and a second CA with a client certificate of its own, written as
-//! PEM files; and a real `redis-server` that speaks TLS with them.
+//! PEM files; and a real `redis-server` and a [`Receiver`] that speak TLS with them.
 
-use crate::{free_port, RedisServer};
+use crate::{free_port, Receiver, RedisServer, Shared};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
 };
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// PEM files in a directory of the test's.
 pub struct Pki {
@@ -96,5 +99,51 @@ impl RedisServer {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         (redis, format!("rediss://127.0.0.1:{port}"))
+    }
+}
+
+impl Receiver {
+    /// Starts a receiver like [`Receiver::start`] that speaks https with `pki`'s server
+    /// certificate (for 127.0.0.1, signed by `pki.ca`).
+    pub async fn start_tls(pki: &Pki) -> Receiver {
+        let chain = CertificateDer::pem_file_iter(&pki.server.0)
+            .expect("server certificate")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("server certificate");
+        let key = PrivateKeyDer::from_pem_file(&pki.server.1).expect("server key");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("server certificate and key");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shared = Arc::new(Shared::default());
+        let app = Self::app(&shared);
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                tokio::spawn(async move {
+                    // A client that refuses the certificate ends here.
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = hyper_util::service::TowerToHyperService::new(app);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+        Receiver {
+            addr,
+            shared,
+            scheme: "https",
+        }
     }
 }
