@@ -448,7 +448,7 @@ impl Config {
             self.delivery.request_timeout_ms = number(n, &v)?;
         }
         if let Some((_, v)) = get("NODE_EXTRA_CA_CERTS") {
-            self.delivery.extra_ca_file = (!v.is_empty()).then(|| PathBuf::from(v));
+            self.delivery.extra_ca_file = Some(PathBuf::from(v));
         }
         if let Some((n, v)) = get("BLUEHOOK_RETRY_INTERVALS") {
             self.delivery.retry_intervals_ms =
@@ -544,15 +544,14 @@ impl Config {
         if let Some((_, v)) = get("BLUEHOOK_REDIS_URL") {
             server.redis_url = Secret::new(v);
         }
-        let path = |v: String| (!v.is_empty()).then(|| PathBuf::from(v));
         if let Some((_, v)) = get("BLUEHOOK_REDIS_CA_FILE") {
-            server.redis_ca_file = path(v);
+            server.redis_ca_file = Some(v.into());
         }
         if let Some((_, v)) = get("BLUEHOOK_REDIS_CERT_FILE") {
-            server.redis_cert_file = path(v);
+            server.redis_cert_file = Some(v.into());
         }
         if let Some((_, v)) = get("BLUEHOOK_REDIS_KEY_FILE") {
-            server.redis_key_file = path(v);
+            server.redis_key_file = Some(v.into());
         }
         let host = get("REDIS_HOST").map(|(_, v)| v);
         let port = get("REDIS_PORT").map(|(_, v)| v);
@@ -625,6 +624,19 @@ impl Config {
     }
 }
 
+/// A configured file: an empty path is no file, in TOML as in the environment (where an empty
+/// variable is unset).
+fn given(path: &Option<PathBuf>) -> Option<PathBuf> {
+    path.clone().filter(|p| !p.as_os_str().is_empty())
+}
+
+impl DeliveryConfig {
+    /// The extra CA file for https hooks, if one is given.
+    pub fn extra_ca_file(&self) -> Option<PathBuf> {
+        given(&self.extra_ca_file)
+    }
+}
+
 /// The files of a server's `rediss://` connection, as configured.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RedisTls {
@@ -639,8 +651,6 @@ impl ServerConfig {
     /// a `rediss://` URL (on `redis://` they would be silently unused).
     pub fn redis_tls(&self) -> Result<RedisTls, ConfigError> {
         let name = &self.name;
-        // An empty path is no file, in TOML as in the environment.
-        let given = |p: &Option<PathBuf>| p.clone().filter(|p| !p.as_os_str().is_empty());
         let client = match (given(&self.redis_cert_file), given(&self.redis_key_file)) {
             (Some(cert), Some(key)) => Some((cert, key)),
             (None, None) => None,
@@ -736,6 +746,21 @@ pub fn redact_url(url: &str) -> String {
         Ok(mut u) => {
             if u.password().is_some() {
                 let _ = u.set_password(Some("***"));
+            }
+            // unix:// and redis+unix:// URLs carry theirs as `?pass=`.
+            if u.query_pairs().any(|(k, _)| k == "pass") {
+                let pairs: Vec<(String, String)> = u
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if k == "pass" {
+                            "***".into()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                u.query_pairs_mut().clear().extend_pairs(pairs);
             }
             u.to_string()
         }
@@ -936,5 +961,9 @@ mod tests {
     fn urls_are_redacted() {
         assert_eq!(redact_url("redis://:pw@h:1"), "redis://:***@h:1");
         assert_eq!(redact_url("redis://h:1"), "redis://h:1");
+        assert_eq!(
+            redact_url("redis+unix:///run/redis.sock?db=1&pass=s3cret"),
+            "redis+unix:///run/redis.sock?db=1&pass=***"
+        );
     }
 }

@@ -35,7 +35,8 @@ use crate::stats::ServerStats;
 /// How often an idle worker moves its cursor up to what has been dispatched.
 const IDLE_CURSOR_INTERVAL: Duration = Duration::from_secs(5);
 
-/// What every worker shares: the delivery settings and the threads workers run on.
+/// What every worker shares: the delivery settings, the threads workers run on, and whom https
+/// hook URLs must be certified by.
 #[derive(Debug)]
 pub struct DeliveryContext {
     /// Retry schedule, timeout, user agent, redirects.

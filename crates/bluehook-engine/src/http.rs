@@ -3,8 +3,8 @@
 //!
 //! A hook has one request in flight at a time, so a pooled client (connection checkout, a
 //! background task per connection, cross-task wake-ups) is overhead without benefit. Each
-//! worker owns a [`Client`] holding its connection to the hook's origin (plain TCP or TLS with
-//! the Mozilla roots) and polls the connection itself while a request is on it. Redirects are
+//! worker owns a [`Client`] holding its connection to the hook's origin (plain TCP, or TLS with
+//! the Mozilla roots plus any extra CA file: [`with_extra_roots`]) and polls the connection itself while a request is on it. Redirects are
 //! followed as node-fetch follows them (at most `max_redirects`; 301/302 after POST and any
 //! 303 become a GET without body; 307/308 repeat the request; `Authorization` is dropped when
 //! the redirect leaves the origin). A connection the peer closed while idle is replaced
@@ -132,15 +132,20 @@ pub fn public_roots() -> Arc<rustls::ClientConfig> {
     CONFIG.get_or_init(|| tls_config(public_store())).clone()
 }
 
-/// The public roots plus the CA certificates of the PEM file at `path` (configuration key
-/// `key`), checked now.
-pub fn with_extra_roots(
-    path: &std::path::Path,
-    key: &'static str,
-) -> Result<Arc<rustls::ClientConfig>, PemFileError> {
+/// The configuration key of the extra CA file, as error messages name it.
+const EXTRA_CA_KEY: &str = "delivery.extra_ca_file (NODE_EXTRA_CA_CERTS: CAs for https hooks)";
+
+/// The public roots plus the CA certificates of the PEM file at `path`
+/// (`delivery.extra_ca_file`, `NODE_EXTRA_CA_CERTS`), checked now.
+pub fn with_extra_roots(path: &std::path::Path) -> Result<Arc<rustls::ClientConfig>, PemFileError> {
+    Ok(tls_config(hook_roots(path)?))
+}
+
+/// The public roots plus those of the file at `path`.
+fn hook_roots(path: &std::path::Path) -> Result<rustls::RootCertStore, PemFileError> {
     let mut roots = public_store();
-    pem_files::add_trust_anchors(&mut roots, path, key)?;
-    Ok(tls_config(roots))
+    pem_files::add_trust_anchors(&mut roots, path, EXTRA_CA_KEY)?;
+    Ok(roots)
 }
 
 fn public_store() -> rustls::RootCertStore {
@@ -562,4 +567,28 @@ pub fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Http
         .map_err(|e| HttpError::Header(format!("{name}: {e}")))?;
     let v = HeaderValue::from_str(value).map_err(|e| HttpError::Header(format!("{name}: {e}")))?;
     Ok((n, v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_roots_are_added_to_the_public_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, params.self_signed(&key).unwrap().pem()).unwrap();
+        let roots = hook_roots(&ca).unwrap();
+        assert_eq!(roots.len(), webpki_roots::TLS_SERVER_ROOTS.len() + 1);
+        let e = hook_roots(&dir.path().join("none.pem"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("NODE_EXTRA_CA_CERTS") && e.contains("none.pem"),
+            "{e}"
+        );
+    }
 }

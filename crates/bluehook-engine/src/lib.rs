@@ -177,10 +177,8 @@ impl Engine {
             };
             redis_clients.push(client);
         }
-        let extra_ca =
-            (config.delivery.extra_ca_file.as_ref()).filter(|p| !p.as_os_str().is_empty());
-        let hook_tls = match extra_ca {
-            Some(path) => http::with_extra_roots(path, "extra_ca_file")?,
+        let hook_tls = match config.delivery.extra_ca_file() {
+            Some(path) => http::with_extra_roots(&path)?,
             None => http::public_roots(),
         };
         let data_dir = data_dir(&config)?;

@@ -2,7 +2,7 @@
 //! checked once at start so that a bad file is an error that names it and its configuration
 //! key, not a failure at every connection.
 
-use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::CertificateDer;
 use std::path::{Path, PathBuf};
 
@@ -34,7 +34,7 @@ pub enum PemFileError {
 
 impl PemFileError {
     /// `path` (named by configuration `key`) holds nothing usable, because of `problem`.
-    pub fn unusable(key: &'static str, path: &Path, problem: impl std::fmt::Display) -> Self {
+    pub fn unusable(path: &Path, key: &'static str, problem: impl std::fmt::Display) -> Self {
         PemFileError::Unusable {
             key,
             path: path.to_owned(),
@@ -43,7 +43,7 @@ impl PemFileError {
     }
 }
 
-/// The file's bytes.
+/// The bytes of the file at `path`, named by configuration `key`.
 pub fn read(path: &Path, key: &'static str) -> Result<Vec<u8>, PemFileError> {
     std::fs::read(path).map_err(|error| PemFileError::Read {
         key,
@@ -52,39 +52,107 @@ pub fn read(path: &Path, key: &'static str) -> Result<Vec<u8>, PemFileError> {
     })
 }
 
+/// What is wrong with PEM text, in words (the library's own messages print bytes as numbers).
+pub fn pem_problem(error: &pem::Error) -> String {
+    match error {
+        pem::Error::MissingSectionEnd { .. } => {
+            "a PEM section has no END line (a truncated file?)".into()
+        }
+        pem::Error::IllegalSectionStart { .. } => "a malformed BEGIN line".into(),
+        pem::Error::Base64Decode(_) => "a PEM section is not valid base64".into(),
+        other => other.to_string(),
+    }
+}
+
 /// The PEM certificates in `pem` (the bytes of `path`), at least one.
 pub fn certificates(
     pem: &[u8],
-    key: &'static str,
     path: &Path,
+    key: &'static str,
 ) -> Result<Vec<CertificateDer<'static>>, PemFileError> {
     let found = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            PemFileError::unusable(key, path, format_args!("not a PEM certificate file: {e}"))
-        })?;
+        .map_err(|e| PemFileError::unusable(path, key, pem_problem(&e)))?;
     if found.is_empty() {
         return Err(PemFileError::unusable(
-            key,
             path,
-            "holds no PEM certificate",
+            key,
+            "holds no PEM certificate (a DER .crt/.cer file can be converted with \
+             `openssl x509 -inform der -in FILE -out FILE.pem`)",
         ));
     }
     Ok(found)
 }
 
-/// The CA file at `path`: its bytes, once each certificate in it has been added to `roots` as
-/// a trust anchor.
+/// Adds the CA certificates of the file at `path` (named by configuration `key`) to `roots`;
+/// returns the file's bytes. Certificates that cannot be trust anchors are skipped with a
+/// warning that says which (as in a system bundle with an odd entry); a file with none that
+/// can is an error.
 pub fn add_trust_anchors(
     roots: &mut rustls::RootCertStore,
     path: &Path,
     key: &'static str,
 ) -> Result<Vec<u8>, PemFileError> {
     let pem = read(path, key)?;
-    for cert in certificates(&pem, key, path)? {
-        roots.add(cert).map_err(|e| {
-            PemFileError::unusable(key, path, format_args!("not a usable CA certificate: {e}"))
-        })?;
+    let found = certificates(&pem, path, key)?;
+    let total = found.len();
+    let mut refused = Vec::new();
+    for (i, cert) in found.into_iter().enumerate() {
+        if let Err(e) = roots.add(cert) {
+            let why = match e {
+                rustls::Error::InvalidCertificate(e) => format!("{e:?}"),
+                other => other.to_string(),
+            };
+            refused.push(format!("certificate {} of {total}: {why}", i + 1));
+        }
+    }
+    if refused.len() == total {
+        let problem = format!("no usable CA certificate ({})", refused.join("; "));
+        return Err(PemFileError::unusable(path, key, problem));
+    }
+    if !refused.is_empty() {
+        tracing::warn!(key, path = %path.display(), skipped = %refused.join("; "), "CA certificates skipped");
     }
     Ok(pem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bundle_keeps_what_it_can_and_an_empty_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params.self_signed(&key).unwrap().pem();
+        // A second "certificate" whose body is valid base64 but not a certificate.
+        let odd = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let bundle = dir.path().join("bundle.pem");
+        std::fs::write(&bundle, format!("{ca}{odd}")).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        add_trust_anchors(&mut roots, &bundle, "extra_ca_file").unwrap();
+        assert_eq!(roots.len(), 1);
+
+        let only_odd = dir.path().join("odd.pem");
+        std::fs::write(&only_odd, odd).unwrap();
+        let e = add_trust_anchors(&mut roots, &only_odd, "extra_ca_file")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("odd.pem") && e.contains("certificate 1 of 1"),
+            "{e}"
+        );
+
+        let truncated = dir.path().join("truncated.pem");
+        std::fs::write(&truncated, &ca[..ca.len() / 2]).unwrap();
+        let e = add_trust_anchors(&mut roots, &truncated, "extra_ca_file")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("truncated.pem") && e.contains("no END line"),
+            "{e}"
+        );
+    }
 }

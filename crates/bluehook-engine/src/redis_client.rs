@@ -100,13 +100,13 @@ fn trust_anchors(path: &Path) -> Result<Vec<u8>, PemFileError> {
 /// and of a kind the TLS library can sign with.
 fn identity(cert: &Path, key: &Path) -> Result<redis::ClientTlsConfig, RedisClientError> {
     let client_cert = pem_files::read(cert, "redis_cert_file")?;
-    let chain = pem_files::certificates(&client_cert, "redis_cert_file", cert)?;
+    let chain = pem_files::certificates(&client_cert, cert, "redis_cert_file")?;
     let client_key = pem_files::read(key, "redis_key_file")?;
     // The parser's error is dropped: nothing of the key may reach a message.
     let private_key = PrivateKeyDer::from_pem_slice(&client_key).map_err(|_| {
         PemFileError::unusable(
-            "redis_key_file",
             key,
+            "redis_key_file",
             "holds no PEM private key (PKCS#8, PKCS#1 or SEC1; encrypted keys are not supported)",
         )
     })?;
@@ -115,7 +115,12 @@ fn identity(cert: &Path, key: &Path) -> Result<redis::ClientTlsConfig, RedisClie
         RedisClientError::Pair {
             cert: cert.to_owned(),
             key: key.to_owned(),
-            problem: e.to_string(),
+            problem: match e {
+                rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+                    "the key is not the certificate's (or the certificate is not first)".into()
+                }
+                other => other.to_string(),
+            },
         }
     })?;
     Ok(redis::ClientTlsConfig {
@@ -185,7 +190,9 @@ mod tests {
         // A key that is not the certificate's is caught at start, not at every handshake.
         let e = error(url, &tls(None, Some((&cert, &other_key))));
         assert!(
-            e.contains("cert.pem") && e.contains("other.key") && e.contains("match"),
+            e.contains("cert.pem")
+                && e.contains("other.key")
+                && e.contains("not the certificate's"),
             "{e}"
         );
         let secret = std::fs::read_to_string(&other_key).unwrap();

@@ -661,6 +661,7 @@ async fn https_hooks_on_a_private_ca_are_reached_with_its_certificate() {
     );
     assert_eq!(receiver.count(), 0);
     engine.shutdown().await;
+    assert!(wait_until(WAIT, || redis.subscribers(AKKA) == 0).await);
 
     // With the CA as an extra root (NODE_EXTRA_CA_CERTS): delivered.
     let (cfg, _data) = with_extra_ca(Some(&pki.ca));
@@ -670,15 +671,20 @@ async fn https_hooks_on_a_private_ca_are_reached_with_its_certificate() {
     assert_eq!(chat_number(&got[0]), 2);
     engine.shutdown().await;
 
-    // A file that holds no certificate stops the start, named.
-    let (cfg, _data) = with_extra_ca(Some(&pki.client.1));
+    // A file that holds no certificate stops the start, named, before anything is made.
+    let (cfg, data) = with_extra_ca(Some(&pki.client.1));
     let e = bluehook_engine::Engine::start(cfg)
         .await
         .err()
         .expect("a CA file without certificates is a startup error")
         .to_string();
     assert!(
-        e.contains("extra_ca_file") && e.contains("client.key"),
+        e.contains("NODE_EXTRA_CA_CERTS") && e.contains("client.key"),
         "{e}"
+    );
+    assert_eq!(
+        std::fs::read_dir(data.path()).unwrap().count(),
+        0,
+        "no store"
     );
 }

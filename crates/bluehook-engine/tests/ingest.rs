@@ -177,7 +177,13 @@ async fn rediss_with_a_private_ca_and_a_client_certificate() {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no Redis error counter in {metrics}"));
         assert!(errors >= 2, "{metrics}");
-        let gaps = admin_get(&engine, "/api/v1/gaps").await;
+        // The gap reaches the audit log through the writer: poll.
+        let gaps = bluehook_testkit::poll_until(
+            WAIT,
+            || admin_get(&engine, "/api/v1/gaps"),
+            |g| g[0]["detail"].is_string(),
+        )
+        .await;
         let detail = gaps[0]["detail"].as_str().unwrap_or_default();
         assert!(detail.contains(reason), "{reason}: {gaps}");
         engine.shutdown().await;

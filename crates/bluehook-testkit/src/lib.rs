@@ -107,14 +107,21 @@ impl RedisServer {
             .spawn()
             .expect("redis-server must be installed (apt-get install redis-server)");
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start on port {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(10));
+        let tls_port = self
+            .extra_args
+            .iter()
+            .position(|a| a == "--tls-port")
+            .and_then(|i| self.extra_args.get(i + 1))
+            .map(|p| p.parse::<u16>().expect("--tls-port PORT"));
+        for port in std::iter::once(self.port).chain(tls_port) {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "redis-server does not listen on port {port}"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
     }
 

@@ -71,7 +71,8 @@ fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
 }
 
 impl RedisServer {
-    /// Starts `redis-server` with TLS on a second port, with `pki`'s server certificate, asking
+    /// Starts `redis-server` with TLS on a second port (waited for, also by
+    /// [`RedisServer::restart`]), with `pki`'s server certificate, asking
     /// clients for a certificate of `pki`'s CA (Redis's default). The plain port stays open, so
     /// that [`RedisServer::publish`] and [`RedisServer::subscribers`] work as usual. Returns
     /// the server and its `rediss://127.0.0.1:<tls port>` URL.
@@ -90,14 +91,6 @@ impl RedisServer {
             "--tls-auth-clients",
             "yes",
         ]);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "redis-server does not listen on its TLS port {port}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
         (redis, format!("rediss://127.0.0.1:{port}"))
     }
 }
