@@ -317,12 +317,7 @@ pub struct Receiver {
 impl Receiver {
     /// Starts a receiver that answers 200 (until scripted otherwise).
     pub async fn start() -> Receiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let shared = Arc::new(Shared::default());
-        let app = Self::app(&shared);
+        let (listener, addr, shared, app) = Self::bound().await;
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -333,10 +328,22 @@ impl Receiver {
         }
     }
 
-    fn app(shared: &Arc<Shared>) -> axum::Router {
-        axum::Router::new()
+    /// A listener on a free loopback port, its address, and the recording app with its state.
+    async fn bound() -> (
+        tokio::net::TcpListener,
+        SocketAddr,
+        Arc<Shared>,
+        axum::Router,
+    ) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shared = Arc::new(Shared::default());
+        let app = axum::Router::new()
             .fallback(record)
-            .with_state(shared.clone())
+            .with_state(shared.clone());
+        (listener, addr, shared, app)
     }
 
     /// `http://127.0.0.1:<port><path>` (`https` for [`Receiver::start_tls`]).

@@ -2,7 +2,7 @@
 //! certificate signed by it, and a second CA with a client certificate of its own, written as
 //! PEM files; and a real `redis-server` and a [`Receiver`] that speak TLS with them.
 
-use crate::{free_port, Receiver, RedisServer, Shared};
+use crate::{free_port, Receiver, RedisServer};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
 };
@@ -112,12 +112,7 @@ impl Receiver {
             .with_single_cert(chain, key)
             .expect("server certificate and key");
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let shared = Arc::new(Shared::default());
-        let app = Self::app(&shared);
+        let (listener, addr, shared, app) = Self::bound().await;
         tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
                 let (acceptor, app) = (acceptor.clone(), app.clone());
