@@ -85,9 +85,10 @@ pub fn certificates(
 }
 
 /// Adds the CA certificates of the file at `path` (named by configuration `key`) to `roots`;
-/// returns the file's bytes. Certificates that cannot be trust anchors are skipped with a
-/// warning that says which (as in a system bundle with an odd entry); a file with none that
-/// can is an error.
+/// returns those it added, as PEM (for libraries that take PEM, so that they trust exactly
+/// what was reported). Certificates that cannot be trust anchors are skipped with a warning
+/// that says which (as in a system bundle with an odd entry); a file with none that can is an
+/// error.
 pub fn add_trust_anchors(
     roots: &mut rustls::RootCertStore,
     path: &Path,
@@ -96,14 +97,17 @@ pub fn add_trust_anchors(
     let pem = read(path, key)?;
     let found = certificates(&pem, path, key)?;
     let total = found.len();
-    let mut refused = Vec::new();
+    let (mut refused, mut added) = (Vec::new(), Vec::new());
     for (i, cert) in found.into_iter().enumerate() {
-        if let Err(e) = roots.add(cert) {
-            let why = match e {
-                rustls::Error::InvalidCertificate(e) => format!("{e:?}"),
-                other => other.to_string(),
-            };
-            refused.push(format!("certificate {} of {total}: {why}", i + 1));
+        match roots.add(cert.clone()) {
+            Ok(()) => added.push(cert),
+            Err(e) => {
+                let why = match e {
+                    rustls::Error::InvalidCertificate(e) => format!("{e:?}"),
+                    other => other.to_string(),
+                };
+                refused.push(format!("certificate {} of {total}: {why}", i + 1));
+            }
         }
     }
     if refused.len() == total {
@@ -113,7 +117,23 @@ pub fn add_trust_anchors(
     if !refused.is_empty() {
         tracing::warn!(key, path = %path.display(), skipped = %refused.join("; "), "CA certificates skipped");
     }
-    Ok(pem)
+    Ok(to_pem(&added))
+}
+
+/// Certificates as PEM text, 64 base64 characters a line.
+fn to_pem(certs: &[CertificateDer<'_>]) -> Vec<u8> {
+    use base64::Engine as _;
+    let mut pem = String::new();
+    for cert in certs {
+        let text = base64::engine::general_purpose::STANDARD.encode(cert.as_ref());
+        pem.push_str("-----BEGIN CERTIFICATE-----\n");
+        for line in text.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+            pem.push('\n');
+        }
+        pem.push_str("-----END CERTIFICATE-----\n");
+    }
+    pem.into_bytes()
 }
 
 #[cfg(test)]
@@ -132,8 +152,13 @@ mod tests {
         let bundle = dir.path().join("bundle.pem");
         std::fs::write(&bundle, format!("{ca}{odd}")).unwrap();
         let mut roots = rustls::RootCertStore::empty();
-        add_trust_anchors(&mut roots, &bundle, "extra_ca_file").unwrap();
+        let kept = add_trust_anchors(&mut roots, &bundle, "extra_ca_file").unwrap();
         assert_eq!(roots.len(), 1);
+        // What it returns is the one usable certificate, as PEM that parses back to it.
+        assert_eq!(
+            certificates(&kept, &bundle, "extra_ca_file").unwrap(),
+            certificates(ca.as_bytes(), &bundle, "extra_ca_file").unwrap()
+        );
 
         let only_odd = dir.path().join("odd.pem");
         std::fs::write(&only_odd, odd).unwrap();

@@ -91,7 +91,7 @@ pub fn open(url: &str, tls: &RedisTls) -> Result<redis::Client, RedisClientError
         .map_err(|e| RedisClientError::Tls(e.to_string()))
 }
 
-/// The CA file's bytes, once each certificate in it is known to be a usable trust anchor.
+/// The usable CA certificates of the file, as PEM (the others skipped with a warning).
 fn trust_anchors(path: &Path) -> Result<Vec<u8>, PemFileError> {
     pem_files::add_trust_anchors(&mut rustls::RootCertStore::empty(), path, "redis_ca_file")
 }
@@ -165,6 +165,13 @@ mod tests {
 
         open(url, &tls(Some(&cert), Some((&cert, &key_file)))).unwrap();
         open(url, &tls(None, Some((&cert, &key_file)))).unwrap();
+        // A CA bundle with an entry that cannot be a trust anchor: skipped, as reported.
+        let odd = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let bundle = write(
+            "bundle.pem",
+            format!("{}{odd}", std::fs::read_to_string(&cert).unwrap()),
+        );
+        open(url, &tls(Some(&bundle), None)).unwrap();
 
         let missing = dir.path().join("missing.pem");
         let e = error(url, &tls(Some(&missing), None));
