@@ -4,11 +4,12 @@
 //! A hook has one request in flight at a time, so a pooled client (connection checkout, a
 //! background task per connection, cross-task wake-ups) is overhead without benefit. Each
 //! worker owns a [`Client`] holding its connection to the hook's origin (plain TCP, or TLS with
-//! the Mozilla roots plus any extra CA file: [`with_extra_roots`]) and polls the connection itself while a request is on it. Redirects are
-//! followed as node-fetch follows them (at most `max_redirects`; 301/302 after POST and any
-//! 303 become a GET without body; 307/308 repeat the request; `Authorization` is dropped when
-//! the redirect leaves the origin). A connection the peer closed while idle is replaced
-//! without counting as a failure, as long as the request was not sent on it.
+//! the Mozilla roots plus any extra CA file: [`with_extra_roots`]) and polls the connection
+//! itself while a request is on it. Redirects are followed as node-fetch follows them (at most
+//! `max_redirects`; 301/302 after POST and any 303 become a GET without body; 307/308 repeat
+//! the request; `Authorization` is dropped when the redirect leaves the origin). A connection
+//! the peer closed while idle is replaced without counting as a failure, as long as the
+//! request was not sent on it.
 
 use crate::pem_files::{self, PemFileError};
 use bytes::Bytes;

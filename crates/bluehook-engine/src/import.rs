@@ -7,10 +7,11 @@
 //! mark it imported, never while SQLite works or decoded records are freed. The journal is
 //! imported once the relay has been quiet for [`IMPORT_QUIET`], at the latest
 //! [`IMPORT_MAX_AGE`] after a record came, and at once when much waits or the writer has
-//! stopped; each commit raises the watermark that searches wait on. Hook changes and gaps are committed as they come. The importer runs at a lower CPU
-//! priority ([`crate::priority`]): nothing on the delivery path waits for it, unless the import
-//! falls [`JOURNAL_LIMIT`] behind (SQLite cannot follow the relay for minutes), when journaling
-//! waits for it rather than letting the journal grow without bound.
+//! stopped; each commit raises the watermark that searches wait on. Hook changes and gaps are
+//! committed as they come. The importer runs at a lower CPU priority ([`crate::priority`]):
+//! nothing on the delivery path waits for it, unless the import falls [`JOURNAL_LIMIT`] behind
+//! (SQLite cannot follow the relay for minutes), when journaling waits for it rather than
+//! letting the journal grow without bound.
 
 use rusqlite::{params, Connection};
 use std::path::Path;
