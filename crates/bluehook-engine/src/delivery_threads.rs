@@ -5,20 +5,15 @@
 //! look for work to steal: with one hook, every delivery cost 1.7 eventfd writes, 1.3 extra
 //! `epoll_wait` calls and 0.4 futex calls on top of the request's own three system calls
 //! (strace of `bluehook serve` during a burst). Hook workers therefore run on their own
-//! single-threaded runtimes, one per core (at most four), each hook on one of them (taken in
-//! turn); ingest, the APIs and everything else stay on the main runtime. A hook's worker never
-//! moves, so a slow hook costs its thread nothing but the wait, and the other hooks on that
-//! thread go on.
+//! single-threaded runtimes (how many: `DeliveryConfig::thread_count`, by default one per two
+//! cores), each hook on one of them (taken in turn); ingest, the APIs and everything else stay
+//! on the main runtime. A hook's worker never moves, so a slow hook costs its thread nothing
+//! but the wait, and the other hooks on that thread go on.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
-
-/// Most delivery threads, however many cores: one thread already carries tens of thousands of
-/// deliveries a second (measured on 2 cores: 50,000 for ten hooks on two threads), far beyond
-/// what BBB servers send; more would only add memory.
-pub const MAX_THREADS: usize = 4;
 
 /// The threads, owned by the engine: dropping this ends them (and drops the workers still on
 /// them), so an engine dropped without a shutdown leaves no worker behind.
@@ -62,12 +57,6 @@ impl DeliveryThreads {
             stop,
             threads: Mutex::new(threads),
         })
-    }
-
-    /// One thread per core, at most [`MAX_THREADS`].
-    pub fn per_core() -> std::io::Result<DeliveryThreads> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self::start(cores.min(MAX_THREADS))
     }
 
     /// Their runtimes, for spawning workers.

@@ -190,8 +190,10 @@ impl Engine {
         } else {
             (None, None)
         };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let delivery_threads =
-            delivery_threads::DeliveryThreads::per_core().map_err(EngineError::Threads)?;
+            delivery_threads::DeliveryThreads::start(config.delivery.thread_count(cores))
+                .map_err(EngineError::Threads)?;
         let ctx = Arc::new(deliver::DeliveryContext::new(
             config.delivery.clone(),
             delivery_threads.runtimes(),
@@ -390,7 +392,7 @@ impl Engine {
         for ingest in ingests {
             tracker.spawn(ingest);
         }
-        tracing::info!(api = %api_addr, admin = ?admin_addr, catcher = ?catcher_addr, data_dir = %data_dir.display(), servers = config.servers.len(), "Bluehook started");
+        tracing::info!(api = %api_addr, admin = ?admin_addr, catcher = ?catcher_addr, data_dir = %data_dir.display(), servers = config.servers.len(), delivery_threads = delivery_threads.runtimes().len(), "Bluehook started");
 
         Ok(Engine {
             servers,
