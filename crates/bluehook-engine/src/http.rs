@@ -200,7 +200,13 @@ async fn connect(origin: &Origin, tls: &Arc<rustls::ClientConfig>) -> Result<Con
     } else {
         Box::new(tcp)
     };
-    let (sender, driver) = http1::handshake(TokioIo::new(io))
+    // A request is written as one buffer (head and body copied together, then one `write`)
+    // rather than hyper's queue of buffers for `writev`: callback bodies are a few KB, and the
+    // delivery thread's CPU per delivery fell 2–8% (in turn with the build before, both slot
+    // orders).
+    let (sender, driver) = http1::Builder::new()
+        .writev(false)
+        .handshake(TokioIo::new(io))
         .await
         .map_err(|e| HttpError::Io(e.to_string()))?;
     Ok(Conn {
