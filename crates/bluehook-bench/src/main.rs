@@ -538,7 +538,8 @@ fn wrk(url: &str, connections: u32, secs: u32) -> Result<f64> {
         .with_context(|| format!("wrk output: {text}"))
 }
 
-/// Requests/s of the relay's own HTTP client in a tight loop (no Redis, no relay).
+/// Requests/s of the relay's own HTTP client in a tight loop (no Redis, no relay), on the
+/// caller's runtime.
 async fn client_ceiling(port: u16) -> Result<f64> {
     use bluehook_engine::http::Client;
     let mut client = Client::new(10);
@@ -1056,7 +1057,14 @@ async fn main() -> Result<()> {
         let port = start_receiver(counts.clone()).await?;
         let ceiling1 = tokio::task::spawn_blocking(move || wrk_ceiling(port, 1, 5)).await??;
         let ceiling10 = tokio::task::spawn_blocking(move || wrk_ceiling(port, 10, 5)).await??;
-        let client_only = client_ceiling(port).await?;
+        // On a single-threaded runtime of its own, as hook workers run.
+        let client_only = tokio::task::spawn_blocking(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(client_ceiling(port))
+        })
+        .await??;
         let on = relay_runs(&binary, &redis, &counts, port, n, true).await?;
         let off = relay_runs(&binary, &redis, &counts, port, n, false).await?;
         let median = |v: &Vec<f64>| v[v.len() / 2];
