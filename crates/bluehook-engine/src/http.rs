@@ -583,12 +583,8 @@ mod tests {
     #[test]
     fn extra_roots_are_added_to_the_public_ones() {
         let dir = tempfile::tempdir().unwrap();
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca = dir.path().join("ca.pem");
-        std::fs::write(&ca, params.self_signed(&key).unwrap().pem()).unwrap();
-        let roots = hook_roots(&ca).unwrap();
+        let pki = bluehook_testkit::pki::Pki::new(dir.path());
+        let roots = hook_roots(&pki.ca).unwrap();
         assert_eq!(roots.len(), webpki_roots::TLS_SERVER_ROOTS.len() + 1);
         let e = hook_roots(&dir.path().join("none.pem"))
             .unwrap_err()

@@ -143,10 +143,8 @@ mod tests {
     #[test]
     fn a_bundle_keeps_what_it_can_and_an_empty_one_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca = params.self_signed(&key).unwrap().pem();
+        let pki = bluehook_testkit::pki::Pki::new(dir.path());
+        let ca = std::fs::read_to_string(&pki.ca).unwrap();
         // A second "certificate" whose body is valid base64 but not a certificate.
         let odd = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
         let bundle = dir.path().join("bundle.pem");

@@ -152,24 +152,20 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             path
         };
-        let key = rcgen::KeyPair::generate().unwrap();
-        let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        let cert = write("cert.pem", params.self_signed(&key).unwrap().pem());
-        let key_file = write("client.key", key.serialize_pem());
-        let other_key = write(
-            "other.key",
-            rcgen::KeyPair::generate().unwrap().serialize_pem(),
-        );
+        let pki = bluehook_testkit::pki::Pki::new(dir.path());
+        let (cert, key_file) = &pki.client;
+        // A key, but another certificate's.
+        let other_key = &pki.stranger_client.1;
         let junk = write("junk.pem", "not a certificate\n".into());
         let url = "rediss://127.0.0.1:6380";
 
-        open(url, &tls(Some(&cert), Some((&cert, &key_file)))).unwrap();
-        open(url, &tls(None, Some((&cert, &key_file)))).unwrap();
+        open(url, &tls(Some(&pki.ca), Some((cert, key_file)))).unwrap();
+        open(url, &tls(None, Some((cert, key_file)))).unwrap();
         // A CA bundle with an entry that cannot be a trust anchor: skipped, as reported.
         let odd = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
         let bundle = write(
             "bundle.pem",
-            format!("{}{odd}", std::fs::read_to_string(&cert).unwrap()),
+            format!("{}{odd}", std::fs::read_to_string(&pki.ca).unwrap()),
         );
         open(url, &tls(Some(&bundle), None)).unwrap();
 
@@ -184,25 +180,25 @@ mod tests {
             e.contains("junk.pem") && e.contains("no PEM certificate"),
             "{e}"
         );
-        let e = error(url, &tls(None, Some((&cert, &junk))));
+        let e = error(url, &tls(None, Some((cert, &junk))));
         assert!(
             e.contains("redis_key_file") && e.contains("no PEM private key"),
             "{e}"
         );
-        let e = error(url, &tls(None, Some((&key_file, &key_file))));
+        let e = error(url, &tls(None, Some((key_file, key_file))));
         assert!(
             e.contains("redis_cert_file") && e.contains("no PEM certificate"),
             "{e}"
         );
         // A key that is not the certificate's is caught at start, not at every handshake.
-        let e = error(url, &tls(None, Some((&cert, &other_key))));
+        let e = error(url, &tls(None, Some((cert, other_key))));
         assert!(
-            e.contains("cert.pem")
-                && e.contains("other.key")
+            e.contains("client.pem")
+                && e.contains("stranger-client.key")
                 && e.contains("not the certificate's"),
             "{e}"
         );
-        let secret = std::fs::read_to_string(&other_key).unwrap();
+        let secret = std::fs::read_to_string(other_key).unwrap();
         let body = secret.lines().nth(1).unwrap();
         assert!(!e.contains(body), "the key stays out of messages");
     }

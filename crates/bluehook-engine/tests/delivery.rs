@@ -673,11 +673,7 @@ async fn https_hooks_on_a_private_ca_are_reached_with_its_certificate() {
 
     // A file that holds no certificate stops the start, named, before anything is made.
     let (cfg, data) = with_extra_ca(Some(&pki.client.1));
-    let e = bluehook_engine::Engine::start(cfg)
-        .await
-        .err()
-        .expect("a CA file without certificates is a startup error")
-        .to_string();
+    let e = start_error(cfg, "a CA file without certificates").await;
     assert!(
         e.contains("NODE_EXTRA_CA_CERTS") && e.contains("client.key"),
         "{e}"

@@ -192,11 +192,7 @@ async fn rediss_with_a_private_ca_and_a_client_certificate() {
     // A file that cannot be used stops the start, and the message names it.
     let missing = certs.path().join("missing-ca.pem");
     let (cfg, _data) = tls_config(Some(&missing), None);
-    let e = bluehook_engine::Engine::start(cfg)
-        .await
-        .err()
-        .expect("a missing CA file is a startup error")
-        .to_string();
+    let e = start_error(cfg, "a missing CA file").await;
     assert!(
         e.contains("redis_ca_file") && e.contains("missing-ca.pem"),
         "{e}"

@@ -70,6 +70,14 @@ pub async fn start(config: Config, redis: &RedisServer) -> Engine {
     engine
 }
 
+/// The message of a start that must fail (`why`: what makes it fail, for the panic otherwise).
+pub async fn start_error(config: Config, why: &str) -> String {
+    match Engine::start(config).await {
+        Ok(_) => panic!("{why} is a startup error, but the engine started"),
+        Err(e) => e.to_string(),
+    }
+}
+
 pub fn base(engine: &Engine) -> String {
     format!("http://{}", engine.api_addr())
 }
