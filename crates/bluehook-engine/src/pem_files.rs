@@ -53,7 +53,7 @@ pub fn read(path: &Path, key: &'static str) -> Result<Vec<u8>, PemFileError> {
 }
 
 /// What is wrong with PEM text, in words (the library's own messages print bytes as numbers).
-pub fn pem_problem(error: &pem::Error) -> String {
+fn pem_problem(error: &pem::Error) -> String {
     match error {
         pem::Error::MissingSectionEnd { .. } => {
             "a PEM section has no END line (a truncated file?)".into()
